@@ -1,0 +1,31 @@
+"""theanolab: an optimizing compiler for tensor expressions, with Theano's API, for teaching.
+
+>>> import theanolab as theano
+>>> import theanolab.tensor as T
+>>> x = T.dmatrix('x')
+>>> logistic = theano.function([x], 1 / (1 + T.exp(-x)))
+>>> logistic([[0, 1], [-1, -2]]).round(8).tolist()
+[[0.5, 0.73105858], [0.26894142, 0.11920292]]
+
+Importing theanolab loads no Jupyter, graphviz, matplotlib or CuPy module:
+the teaching layer lives in ``theanolab.viz`` and is imported on demand.
+"""
+
+__version__ = "0.1.0"
+
+from theanolab.config import config, change_flags  # noqa: F401
+from theanolab import tensor  # noqa: F401  (also registers the tensor shared constructor)
+from theanolab.tensor import sharedvar as _tensor_shared  # noqa: F401
+from theanolab.compile import (  # noqa: F401
+    DebugMode,
+    Function,
+    In,
+    Mode,
+    Param,
+    SharedVariable,
+    function,
+    shared,
+)
+from theanolab import gradient  # noqa: F401
+from theanolab.gradient import grad  # noqa: F401
+from theanolab.printing import debugprint, pp  # noqa: F401

@@ -1,0 +1,1 @@
+"""Backends turn an optimized FunctionGraph into something that runs it."""

@@ -1,0 +1,6 @@
+"""Compiling graphs into callables: function, In/Param, shared variables, modes."""
+
+from theanolab.compile.function import Function, FunctionMaker, UnusedInputError, function  # noqa: F401
+from theanolab.compile.io import In, Param  # noqa: F401
+from theanolab.compile.mode import DebugMode, Mode, get_mode  # noqa: F401
+from theanolab.compile.sharedvalue import SharedVariable, shared  # noqa: F401

@@ -1,0 +1,232 @@
+"""FunctionGraph: a graph with fixed inputs and outputs that rewrites can edit.
+
+It keeps, for every variable, the list of its *clients* ``(node, input
+index)`` (the string ``"output"`` as node for the graph's outputs), imports
+new nodes when a replacement brings them in and prunes nodes nobody uses any
+more.  Every change is announced to attached *features* (listeners), which is
+how the rewrite record, validators and the teaching layer observe a
+compilation without the graph knowing about any of them.
+
+Listener hooks (all optional): ``on_attach(fgraph)``, ``on_detach(fgraph)``,
+``on_import(fgraph, node, reason)``, ``on_prune(fgraph, node, reason)``,
+``on_change_input(fgraph, node, i, old, new, reason)``, ``validate(fgraph)``.
+"""
+
+from __future__ import annotations
+
+from theanolab.graph.basic import Apply, Constant, Variable, clone_get_equiv, io_toposort
+
+OUTPUT = "output"
+
+
+class InconsistencyError(Exception):
+    """A replacement would make the graph invalid (a feature's ``validate`` refused it)."""
+
+
+class MissingInputError(ValueError):
+    """An output depends on a variable that is neither an input nor a constant."""
+
+
+class FunctionGraph:
+    """A graph between ``inputs`` and ``outputs`` that can be rewritten in place."""
+
+    def __init__(self, inputs, outputs, features=(), clone=True):
+        inputs, outputs = list(inputs), list(outputs)
+        if clone:
+            equiv = clone_get_equiv(inputs, outputs, copy_inputs=True)
+            inputs = [equiv[v] for v in inputs]
+            outputs = [equiv[v] for v in outputs]
+        self.inputs = []
+        self.outputs = []
+        self.apply_nodes: set[Apply] = set()
+        self.variables: set[Variable] = set()
+        self.clients: dict[Variable, list] = {}
+        self.features = []
+        for var in inputs:
+            self.add_input(var)
+        for out in outputs:
+            self.add_output(out, reason="init")
+        for feature in features:
+            self.attach_feature(feature)
+
+    # ---------------------------------------------------------------- setup
+
+    def add_input(self, var):
+        if var in self.inputs:
+            raise ValueError(f"input {var} appears twice")
+        self.inputs.append(var)
+        self._setup_variable(var)
+
+    def add_output(self, var, reason=None):
+        self.outputs.append(var)
+        self._import_variable(var, reason)
+        self.clients[var].append((OUTPUT, len(self.outputs) - 1))
+
+    def _setup_variable(self, var):
+        if var not in self.variables:
+            self.variables.add(var)
+            self.clients.setdefault(var, [])
+
+    def _import_variable(self, var, reason):
+        if var in self.variables:
+            return
+        if var.owner is None:
+            if not isinstance(var, Constant):
+                raise MissingInputError(
+                    f"{var} is needed to compute the outputs but is not among the inputs "
+                    f"({', '.join(map(str, self.inputs)) or 'none'}); pass it as an input or use givens"
+                )
+            self._setup_variable(var)
+            return
+        for node in io_toposort(self.variables, [var]):
+            self._import_node(node, reason)
+
+    def _import_node(self, node, reason):
+        if node in self.apply_nodes:
+            return
+        for var in node.inputs:
+            self._import_variable(var, reason)
+        self.apply_nodes.add(node)
+        for i, var in enumerate(node.inputs):
+            self.clients[var].append((node, i))
+        for out in node.outputs:
+            self._setup_variable(out)
+        self.execute_callbacks("on_import", node, reason)
+
+    def _prune_if_unused(self, var, reason):
+        """Remove the node computing ``var`` if none of its outputs has a client."""
+        node = var.owner
+        if node is None:
+            if not self.clients.get(var) and var not in self.inputs:
+                self.variables.discard(var)
+                self.clients.pop(var, None)
+            return
+        if node not in self.apply_nodes or any(self.clients[o] for o in node.outputs):
+            return
+        self.apply_nodes.discard(node)
+        for out in node.outputs:
+            self.variables.discard(out)
+            self.clients.pop(out, None)
+        self.execute_callbacks("on_prune", node, reason)
+        for i, inp in enumerate(node.inputs):
+            self.clients[inp].remove((node, i))
+            self._prune_if_unused(inp, reason)
+
+    # ---------------------------------------------------------------- editing
+
+    def change_node_input(self, node, i, new_var, reason=None):
+        """Make input ``i`` of ``node`` (or output ``i`` when node is ``"output"``) be ``new_var``."""
+        if node == OUTPUT:
+            old = self.outputs[i]
+            self._check_type(old, new_var)
+            self.outputs[i] = new_var
+        else:
+            old = node.inputs[i]
+            self._check_type(old, new_var)
+            node.inputs[i] = new_var
+        if old is new_var:
+            return
+        self._import_variable(new_var, reason)
+        self.clients[new_var].append((node, i))
+        self.clients[old].remove((node, i))
+        self.execute_callbacks("on_change_input", node, i, old, new_var, reason)
+        self._prune_if_unused(old, reason)
+
+    @staticmethod
+    def _check_type(old, new):
+        if old.type != new.type and not old.type.is_compatible(new.type):
+            raise TypeError(
+                f"cannot replace {old} of type {old.type} by {new} of type {new.type}: "
+                "a replacement must keep the type"
+            )
+
+    def replace(self, var, new_var, reason=None, validate=True):
+        """Make every client of ``var`` use ``new_var`` instead.
+
+        With ``validate``, features are asked to check the new graph and the
+        change is undone (and InconsistencyError raised) if one refuses it.
+        """
+        if var not in self.variables:
+            raise ValueError(f"{var} is not in this graph")
+        self._check_type(var, new_var)
+        changes = []
+        for node, i in list(self.clients[var]):
+            self.change_node_input(node, i, new_var, reason=reason)
+            changes.append((node, i))
+        if validate:
+            try:
+                self.validate()
+            except InconsistencyError:
+                for node, i in changes:
+                    self.change_node_input(node, i, var, reason="revert")
+                raise
+
+    def replace_all(self, pairs, reason=None, validate=True):
+        for var, new_var in pairs:
+            if var in self.variables:
+                self.replace(var, new_var, reason=reason, validate=False)
+        if validate:
+            self.validate()
+
+    # ---------------------------------------------------------------- features
+
+    def attach_feature(self, feature):
+        if feature in self.features:
+            return
+        on_attach = getattr(feature, "on_attach", None)
+        if on_attach is not None:
+            on_attach(self)
+        self.features.append(feature)
+
+    def remove_feature(self, feature):
+        self.features.remove(feature)
+        on_detach = getattr(feature, "on_detach", None)
+        if on_detach is not None:
+            on_detach(self)
+
+    def execute_callbacks(self, name, *args):
+        for feature in self.features:
+            callback = getattr(feature, name, None)
+            if callback is not None:
+                callback(self, *args)
+
+    def validate(self):
+        for feature in self.features:
+            check = getattr(feature, "validate", None)
+            if check is not None:
+                check(self)
+
+    # ---------------------------------------------------------------- queries
+
+    def toposort(self) -> list[Apply]:
+        """Nodes in a deterministic order in which each follows its inputs' nodes."""
+        return io_toposort(self.inputs, self.outputs)
+
+    def clone(self, features=True):
+        return self.clone_get_equiv(features)[0]
+
+    def clone_get_equiv(self, features=True):
+        """A copy of the graph and the ``{old: new}`` map of its parts."""
+        equiv = clone_get_equiv(self.inputs, self.outputs, copy_inputs=True)
+        copy = FunctionGraph([equiv[i] for i in self.inputs], [equiv[o] for o in self.outputs], clone=False)
+        if features:
+            for feature in self.features:
+                cloner = getattr(feature, "clone", None)
+                copy.attach_feature(cloner() if cloner is not None else feature)
+        return copy, equiv
+
+    def check_integrity(self):
+        """Assert the bookkeeping matches the graph (used by tests and DebugMode)."""
+        nodes = set(self.toposort())
+        if nodes != self.apply_nodes:
+            raise AssertionError(f"apply_nodes out of date: {nodes ^ self.apply_nodes}")
+        for node in nodes:
+            for i, var in enumerate(node.inputs):
+                if (node, i) not in self.clients[var]:
+                    raise AssertionError(f"missing client ({node}, {i}) of {var}")
+
+    def __str__(self):
+        return f"FunctionGraph({', '.join(str(n) for n in self.outputs)})"
+
+    def __repr__(self):
+        return str(self)
