@@ -368,6 +368,16 @@ class JacobianRows(Op):
     def __str__(self):
         return "JacobianRows"
 
+    @property
+    def inner_inputs(self):
+        """The inner graph's inputs, standing for the node's ``(n, *others)``: ``i`` runs over ``range(n)``."""
+        return [self.index, *self.others]
+
+    @property
+    def inner_outputs(self):
+        """Row ``i`` of each Jacobian (what ``theanolab.printing`` shows as the inner graph)."""
+        return list(self.rows)
+
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_compiled"] = None
@@ -500,6 +510,12 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
         analytic = function(symbolic_inputs, grads, mode=mode, on_unused_input="ignore")(*pt)
         cost_fn = function(symbolic_inputs, cost, mode=mode, on_unused_input="ignore")
         for arg, (point, symbolic_grad) in enumerate(zip(pt, analytic)):
+            if np.shape(symbolic_grad) != point.shape:
+                raise GradientError(
+                    f"verify_grad: the symbolic gradient with respect to input {arg} has shape "
+                    f"{np.shape(symbolic_grad)}, but the input has shape {point.shape}",
+                    arg, np.inf, np.inf, symbolic_grad, None,
+                )
             numeric = _central_difference(cost_fn, pt, arg, eps)
             abs_err = np.abs(symbolic_grad - numeric)
             rel_err = abs_err / np.maximum(np.abs(symbolic_grad) + np.abs(numeric), 1e-8)

@@ -85,12 +85,35 @@ def _check_update(target, value):
                 return cast(value, target.type.dtype)
         raise TypeError(
             f"an update must have the same type as its shared variable: {target} is "
-            f"{target.type} but the update {value} is {value.type}. "
-            + ("Cast the update (T.cast(expr, dtype)) to keep the dtype."
-               if getattr(value.type, "ndim", None) == getattr(target.type, "ndim", None)
-               else "The number of dimensions differs.")
+            f"{target.type} but the update {value} is {value.type}. " + _update_hint(target.type, value.type)
         )
     return value
+
+
+def _check_input_update(spec):
+    from theanolab.tensor.variable import as_tensor_variable
+
+    var, value = spec.variable, spec.update
+    if not isinstance(value, Variable):
+        value = as_tensor_variable(value)
+    if value.type != var.type and not var.type.is_compatible(value.type):
+        raise TypeError(
+            f"In({var}, update=...): the update must have the input's type {var.type}, "
+            f"but {value} is {value.type}"
+        )
+    return value
+
+
+def _update_hint(target_type, value_type):
+    """What to change so an update fits its shared variable."""
+    if getattr(value_type, "ndim", None) != getattr(target_type, "ndim", None):
+        return "The number of dimensions differs."
+    if value_type.dtype != target_type.dtype:
+        return "Cast the update (T.cast(expr, dtype)) to keep the dtype."
+    axes = [d for d, (old, new) in enumerate(zip(target_type.broadcastable, value_type.broadcastable))
+            if old and not new]
+    return (f"The shared variable is broadcastable (length 1) on axes {axes} but the update is not: "
+            "keep length 1 there (e.g. .sum(axis=..., keepdims=True)).")
 
 
 def _is_tensor_type(type_):
@@ -168,6 +191,9 @@ class FunctionMaker:
         updates += [(t, _check_update(t, v))
                     for t, v in _collect_default_updates(outputs + [v for _, v in updates], updates,
                                                          no_default_updates)]
+        shared_targets = [t for t, _ in updates]
+        # In(x, value=v, update=expr): after each call, expr's value becomes x's default.
+        updates += [(spec.variable, _check_input_update(spec)) for spec in explicit if spec.update is not None]
 
         replace = dict(givens)
         graph_outputs = clone_replace(outputs + [v for _, v in updates], replace, strict=False) if replace \
@@ -175,7 +201,7 @@ class FunctionMaker:
 
         explicit_vars = [spec.variable for spec in explicit]
         self._check_unused(explicit_vars, graph_outputs, on_unused_input)
-        shared_inputs = self._shared_inputs(explicit_vars, graph_outputs, [t for t, _ in updates])
+        shared_inputs = self._shared_inputs(explicit_vars, graph_outputs, shared_targets)
 
         all_inputs = explicit_vars + shared_inputs
         self._check_missing(all_inputs, graph_outputs)
@@ -275,7 +301,7 @@ class Function:
         self.trust_input = False
         explicit = [spec for spec in maker.inputs if not spec.implicit]
         self._explicit = explicit
-        self._containers = containers or [self._make_container(spec) for spec in explicit] + \
+        self._containers = containers or [self._make_container(spec, i) for i, spec in enumerate(explicit)] + \
             [var.container for var in maker.shared_inputs]
         if defaults is not None:
             for container, value in zip(self._containers, defaults):
@@ -289,11 +315,11 @@ class Function:
         self._build_backend()
 
     @staticmethod
-    def _make_container(spec):
+    def _make_container(spec, index):
         container = Container(spec.variable.type, None, name=spec.name,
                               strict=spec.strict, allow_downcast=spec.allow_downcast)
         if spec.has_default:
-            container.storage[0] = _filter_argument(container, spec.value, spec, 0, None)
+            container.storage[0] = _filter_argument(container, spec.value, spec, index, None)
         return container
 
     def _build_backend(self):
@@ -352,7 +378,10 @@ class Function:
         for index in self._aliased_outputs:
             outputs[index] = np.array(outputs[index], copy=True)
         for out_index, in_index in maker.update_map.items():
-            self._containers[in_index].storage[0] = results[out_index]
+            if in_index < len(self._explicit):  # In(..., update=): the next call's default
+                self._defaults[in_index] = results[out_index]
+            else:
+                self._containers[in_index].storage[0] = results[out_index]
         if self.unpack_single and maker.single_output:
             return outputs[0]
         return outputs
@@ -360,7 +389,8 @@ class Function:
     # ------------------------------------------------------------------ defaults
 
     def __getitem__(self, name):
-        return self._containers[self._index_of(name)].storage[0]
+        # The default, not the container: the container holds the last call's argument.
+        return self._defaults[self._index_of(name)]
 
     def __setitem__(self, name, value):
         index = self._index_of(name)
@@ -411,13 +441,12 @@ class Function:
         maker.shared_inputs = new_shared
         maker.inputs = list(self.maker.inputs)
         maker.single_output = False
-        return Function(maker, containers=containers, name=name or self.name)
+        return Function(maker, defaults=self._defaults, containers=containers, name=name or self.name)
 
     def __reduce__(self):
         state = {
             "maker": self.maker,
-            "defaults": [c.storage[0] if s.has_default else None
-                         for c, s in zip(self._containers, self._explicit)],
+            "defaults": list(self._defaults),
             "unpack_single": self.unpack_single,
             "name": self.name,
         }

@@ -123,6 +123,9 @@ class Variable:
         from theanolab.compile.function import function
 
         inputs_to_values = dict(inputs_to_values or {})
+        for key in inputs_to_values:
+            if not isinstance(key, Variable):
+                raise TypeError(f"eval() needs a dict {{variable: value}}; the key {key!r} is not a variable")
         inputs = sorted(inputs_to_values, key=lambda v: v.auto_name)
         cache = self.__dict__.setdefault("_eval_cache", {})
         key = tuple(id(v) for v in inputs)

@@ -148,25 +148,27 @@ class FunctionGraph:
         """
         if var not in self.variables:
             raise ValueError(f"{var} is not in this graph")
-        self._check_type(var, new_var)
+        self.replace_all([(var, new_var)], reason=reason, validate=validate)
+
+    def replace_all(self, pairs, reason=None, validate=True):
+        """Replace each ``var`` still in the graph by its ``new_var``; validated as one change."""
+        pairs = list(pairs)
+        for var, new_var in pairs:
+            self._check_type(var, new_var)
         changes = []
-        for node, i in list(self.clients[var]):
-            self.change_node_input(node, i, new_var, reason=reason)
-            changes.append((node, i))
+        for var, new_var in pairs:
+            if var not in self.variables:
+                continue
+            for node, i in list(self.clients[var]):
+                self.change_node_input(node, i, new_var, reason=reason)
+                changes.append((node, i, var))
         if validate:
             try:
                 self.validate()
             except InconsistencyError:
-                for node, i in changes:
+                for node, i, var in reversed(changes):
                     self.change_node_input(node, i, var, reason="revert")
                 raise
-
-    def replace_all(self, pairs, reason=None, validate=True):
-        for var, new_var in pairs:
-            if var in self.variables:
-                self.replace(var, new_var, reason=reason, validate=False)
-        if validate:
-            self.validate()
 
     # ---------------------------------------------------------------- features
 

@@ -229,10 +229,19 @@ class Sub(ScalarOp):
         return [gz, -gz]
 
 
+def true_div_out(*dtypes):
+    """Theano's rule for ``/``: integers alone give config.floatX (int8 / int8 is float64)."""
+    from theanolab.config import config
+
+    if all(dtype in DISCRETE for dtype in dtypes):
+        return [config.floatX]
+    return upgrade_to_float_out(*dtypes)
+
+
 class TrueDiv(ScalarOp):
     name = "true_div"
     nfunc = staticmethod(np.true_divide)
-    output_dtypes = staticmethod(upgrade_to_float_out)
+    output_dtypes = staticmethod(true_div_out)
 
     def L_op(self, inputs, outputs, output_grads):
         x, y = inputs
@@ -364,18 +373,26 @@ class Cast(ScalarOp):
         T = _tensor()
         (x,) = inputs
         if x.type.dtype in DISCRETE or self.dtype in DISCRETE:
-            return [None]
+            return _zero_grads(inputs)
         return [T.cast(output_grads[0], x.type.dtype)]
 
 
 # ----------------------------------------------------------------- comparisons and logic
 
 
+def _zero_grads(inputs):
+    """Float zeros for each input: the gradient of a piecewise-constant op (Theano's choice,
+    so a cost built through comparisons is connected but flat)."""
+    from theanolab.tensor.basic import zeros_like_float
+
+    return [zeros_like_float(i) for i in inputs]
+
+
 class _Comparison(ScalarOp):
     output_dtypes = staticmethod(bool_out)
 
     def L_op(self, inputs, outputs, output_grads):
-        return [None] * len(inputs)
+        return _zero_grads(inputs)
 
 
 def _comparison(class_name, name, nfunc, commutative=False):
@@ -401,7 +418,7 @@ class _Bitwise(ScalarOp):
         return [upcast(*dtypes)]
 
     def L_op(self, inputs, outputs, output_grads):
-        return [None] * len(inputs)
+        return _zero_grads(inputs)
 
 
 AND = type("AND", (_Bitwise,), {"name": "and_", "nfunc": staticmethod(np.bitwise_and),
@@ -428,7 +445,7 @@ class Switch(ScalarOp):
         cond, a, b = inputs
         (gz,) = output_grads
         zeros = T.zeros_like(gz)
-        return [None, T.switch(cond, gz, zeros), T.switch(cond, zeros, gz)]
+        return _zero_grads([cond]) + [T.switch(cond, gz, zeros), T.switch(cond, zeros, gz)]
 
 
 def _grad_dtype(var):

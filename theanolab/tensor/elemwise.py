@@ -84,7 +84,9 @@ class DimShuffle(Op):
         (x,) = inputs
         (gz,) = output_grads
         if x.dtype in DISCRETE:
-            return [None]
+            from theanolab.tensor.basic import zeros_like_float
+
+            return [zeros_like_float(x)]  # connected, with a zero gradient (as in Theano)
         added = [i for i, d in enumerate(self.new_order) if d == "x"]
         if added:
             gz = gz.sum(axis=added)
@@ -174,15 +176,18 @@ class Elemwise(Op):
         grads = self.scalar_op.L_op(inputs, outputs, output_grads)
         result = []
         for inp, grad in zip(inputs, grads):
+            # A discrete input, or one seen only through a discrete value (x > 0, a cast to
+            # int, switch's condition), is connected with a zero gradient, as in Theano.
             if grad is None or inp.dtype in DISCRETE:
-                result.append(None if grad is None else zeros_like_float(inp))
+                result.append(zeros_like_float(inp))
                 continue
             grad = as_tensor_variable(grad)
             axes = [d for d in range(inp.ndim) if inp.broadcastable[d] and not grad.broadcastable[d]]
             if axes:
                 grad = grad.sum(axis=axes, keepdims=True)
             if grad.ndim > inp.ndim:
-                raise AssertionError(f"gradient of {self} has more dimensions than its input")
+                raise ValueError(f"the gradient of {self} for input {inp} has {grad.ndim} dimensions, "
+                                 f"more than the input's {inp.ndim}")
             result.append(grad)
         return result
 

@@ -77,6 +77,9 @@ class Shape_i(Op):
     def grad(self, inputs, output_grads):
         return [None]
 
+    def R_op(self, inputs, eval_points):
+        return [None]
+
 
 def shape_i(x, i):
     """Length of dimension ``i`` of ``x``: a constant when the type says it is 1."""
@@ -171,6 +174,9 @@ class Reshape(Op):
     def __init__(self, ndim):
         self.ndim = int(ndim)
 
+    def __str__(self):
+        return f"Reshape{{{self.ndim}}}"
+
     def make_node(self, x, newshape):
         x = as_tensor_variable(x)
         newshape = as_tensor_variable(newshape)
@@ -202,15 +208,15 @@ class Reshape(Op):
 
         x, newshape = node.inputs
         entries = _shape_entries(newshape, self.ndim)
-        known = [e for e in entries if not (isinstance(e, Constant) and int(e.data) == -1)]
-        if len(known) == len(entries):
-            # A symbolic entry may still be -1 at run time: resolve it generally.
-            product = _product(entries)
-            size = _product(input_shapes[0])
-            return [tuple(tm.switch(tm.eq(e, -1), size // -product, e) for e in entries)]
         size = _product(input_shapes[0])
-        missing = size // _product(known)
-        return [tuple(missing if (isinstance(e, Constant) and int(e.data) == -1) else e for e in entries)]
+        # max(..., 1): an empty array has no -1 to resolve, and must not divide by zero.
+        if any(isinstance(e, Constant) and int(e.data) == -1 for e in entries):
+            known = [e for e in entries if not (isinstance(e, Constant) and int(e.data) == -1)]
+            missing = size // tm.maximum(_product(known), 1)
+            return [tuple(missing if e not in known else e for e in entries)]
+        # A symbolic entry may still be -1 at run time: resolve it generally.
+        others = -_product(entries)
+        return [tuple(tm.switch(tm.eq(e, -1), size // tm.maximum(others, 1), e) for e in entries)]
 
     def grad(self, inputs, output_grads):
         x, _ = inputs

@@ -33,7 +33,7 @@ def tensor_constructor(value, name=None, strict=False, allow_downcast=None, borr
             f"broadcastable={tuple(broadcastable)} has {len(broadcastable)} entries but the value "
             f"has {array.ndim} dimensions"
         )
-    type = TensorType(array.dtype, broadcastable)
+    tensor_type = TensorType(array.dtype, broadcastable)
     if not borrow and array is value:
         array = array.copy()
-    return TensorSharedVariable(type, array, name=name, strict=strict, allow_downcast=allow_downcast)
+    return TensorSharedVariable(tensor_type, array, name=name, strict=strict, allow_downcast=allow_downcast)

@@ -87,15 +87,19 @@ class TensorType(Type):
             original = np.asarray(data)
         except ValueError as exc:
             raise TypeError(f"{self} cannot store {data!r}: {exc}") from None
-        if original.dtype == object:
-            raise TypeError(f"{self} cannot store a value of type {type(data).__name__}: {data!r}")
-        value = original.astype(self.dtype)
-        with np.errstate(invalid="ignore"):
-            same = original.dtype.kind == value.dtype.kind or np.array_equal(value, original, equal_nan=original.dtype.kind in "fc")
+        if original.dtype.kind not in "biufc":
+            raise TypeError(f"{self} expects numbers, got a value of type {type(data).__name__}: {data!r}")
+        if original.dtype.kind == "c" and self.numpy_dtype.kind != "c":
+            raise TypeError(f"{self} cannot store the complex value {data!r}")
+        with np.errstate(invalid="ignore", over="ignore"):
+            value = original.astype(self.dtype)
+            # Exact values only: [94.2] would silently become 94.19999694824219 in float32.
+            same = np.array_equal(value, original, equal_nan=original.dtype.kind in "fc")
         if not same and not np.can_cast(original.dtype, self.numpy_dtype, casting="safe"):
             raise TypeError(
                 f"{self} cannot store accurately value {data!r}: it would be changed to "
-                f"{value!r}. Set allow_input_downcast=True to allow the conversion."
+                f"{value.astype(original.dtype).tolist()!r}. Set allow_input_downcast=True to allow "
+                "the conversion."
             )
         return value
 
@@ -124,14 +128,12 @@ class TensorType(Type):
         return (data.dtype.str, data.shape, data.tobytes())
 
     def format_value(self, data):
-        """Theano's short form of a constant: ``2``, ``1.0``, ``[1 2 3]``, ``(2, 3) of 0.0``."""
-        if data.size == 1:
-            return str(data.reshape(-1)[0].item() if data.dtype.kind != "b" else bool(data.reshape(-1)[0]))
-        if data.size and (data == data.reshape(-1)[0]).all():
-            return f"{data.shape} of {data.reshape(-1)[0].item()}"
-        if data.size <= 20:
-            return np.array2string(data, separator=" ").replace("\n", "")
-        return "..."
+        """Theano's short form of a constant: ``2``, ``[1 2 3]``, ``(2, 3) of 0.0``, ``[ 0  1  2 .. 27 28 29]``."""
+        if data.ndim and data.size and (data == data.reshape(-1)[0]).all():
+            text = f"{data.shape} of {data.reshape(-1)[0]}"
+        else:
+            text = str(data)
+        return text if len(text) <= 20 else f"{text[:10]}..{text[-10:]}"
 
     # ------------------------------------------------------------------ identity
 
@@ -168,7 +170,7 @@ class TensorType(Type):
 # ---------------------------------------------------------------------- constructors
 
 _PREFIX_DTYPES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64",
-                  "f": "float32", "d": "float64", "c": "complex128"}
+                  "f": "float32", "d": "float64", "c": "complex64", "z": "complex128"}
 
 _KIND_PATTERNS = {"scalar": (), "vector": (False,), "row": (True, False), "col": (False, True),
                   "matrix": (False, False), "tensor3": (False,) * 3, "tensor4": (False,) * 4,
@@ -192,14 +194,19 @@ def _make_constructor(kind, prefix):
     return constructor
 
 
+def _plural_name(name):
+    """English plurals, as Theano spells them: ``dmatrices``, ``fscalars``."""
+    return name[:-1] + "ces" if name.endswith("matrix") else name + "s"
+
+
 def _make_plural(single):
     def plural(*names):
         if len(names) == 1 and isinstance(names[0], int):
             names = [None] * names[0]
         return tuple(single(name) for name in names)
 
-    plural.__name__ = plural.__qualname__ = single.__name__ + "s"
-    plural.__doc__ = f"As many {single.__name__} variables as names: ``{single.__name__}s('x', 'y')``."
+    plural.__name__ = plural.__qualname__ = _plural_name(single.__name__)
+    plural.__doc__ = f"As many {single.__name__} variables as names: ``{plural.__name__}('x', 'y')``."
     return plural
 
 
@@ -209,7 +216,8 @@ def _build_constructors():
         for prefix in ("",) + tuple(_PREFIX_DTYPES):
             single = _make_constructor(kind, prefix)
             table[single.__name__] = single
-            table[single.__name__ + "s"] = _make_plural(single)
+            plural = _make_plural(single)
+            table[plural.__name__] = plural
     return table
 
 

@@ -33,6 +33,9 @@ def _module(name):
 class TensorOperators:
     """Operators and methods shared by tensor variables, constants and shared variables."""
 
+    # Makes ``ndarray + variable`` call our reflected operator, not build an object array.
+    __array_priority__ = 1000
+
     # Python operators ---------------------------------------------------------
     def __add__(self, other):
         return _binary("add", self, other)
@@ -131,10 +134,14 @@ class TensorOperators:
         )
 
     def __iter__(self):
-        raise TypeError(
-            f"cannot iterate over the symbolic variable {self}: its length is only known at run "
-            "time; index it (x[i]) or use scan"
-        )
+        """Iterate over a vector whose length the graph knows (``T.alloc(0., *x.shape)``)."""
+        length = _module("shape").vector_length(self) if self.ndim == 1 else None
+        if length is None:
+            raise TypeError(
+                f"cannot iterate over the symbolic variable {self}: its length is only known at run "
+                "time; index it (x[i]) or use scan"
+            )
+        return (self[i] for i in range(length))
 
     def __len__(self):
         raise TypeError(f"len() of the symbolic variable {self} is unknown; use {self}.shape[0]")
@@ -288,8 +295,10 @@ def autocast_python_number(value):
     if isinstance(value, numbers.Real):
         if config.floatX != "float64":
             return np.asarray(value, dtype=config.floatX)
-        as_float32 = np.asarray(value, dtype="float32")
-        if as_float32 == value or np.isnan(value):
+        with np.errstate(over="ignore"):
+            as_float32 = np.asarray(value, dtype="float32")
+        # float(): NumPy 2 would compare a float32 with a Python float in float32 (0.1 == 0.1f).
+        if float(as_float32) == value or np.isnan(value):
             return as_float32
         return np.asarray(value, dtype="float64")
     if isinstance(value, numbers.Complex):

@@ -43,6 +43,8 @@ class VM:
         self.steps = [(node, node.op.perform, [cells[v] for v in node.inputs], [cells[v] for v in node.outputs])
                       for node in self.nodes]
         self.output_cells = [cells[v] for v in fgraph.outputs]
+        # Emptied after each call: an op may reuse its output buffer, which the caller now owns.
+        self.computed_output_cells = [cells[v] for v in fgraph.outputs if v.owner is not None]
         self.free_after = self._plan_frees(cells) if allow_gc else [[] for _ in self.nodes]
 
     def _plan_frees(self, cells):
@@ -69,7 +71,10 @@ class VM:
                 raise_with_node(exc, node, index, inputs)
             for cell in self.free_after[index]:
                 cell[0] = None
-        return [cell[0] for cell in self.output_cells]
+        results = [cell[0] for cell in self.output_cells]
+        for cell in self.computed_output_cells:
+            cell[0] = None
+        return results
 
 
 def _check_outputs(node, out_cells):
@@ -122,4 +127,4 @@ def raise_with_node(exc, node, index, inputs):
     except Exception:
         new = NodeRuntimeError(message)
     new.node = node
-    raise new.with_traceback(exc.__traceback__) from exc
+    raise new.with_traceback(exc.__traceback__) from None

@@ -1,0 +1,144 @@
+"""The benchmarked models, written once against Theano's API.
+
+theanolab and PyTensor share Theano's API, so each builder takes the library
+(``theanolab`` or ``pytensor``) and its tensor module and builds the same graph
+on either.  The NumPy versions are the hand-derived forward and backward passes
+the compiled functions are checked against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "fused_expression",
+    "logistic_regression",
+    "logistic_regression_data",
+    "mlp",
+    "mlp_data",
+    "numpy_logistic_step",
+    "numpy_mlp_step",
+    "numpy_rnn",
+    "rnn",
+    "rnn_data",
+]
+
+LEARNING_RATE = 0.1
+L2 = 0.01
+
+
+def logistic_regression_data(samples, features, seed=0):
+    """The tutorial's data set: Gaussian inputs, random 0/1 targets, small random initial weights.
+
+    The weights are 100 times smaller than the tutorial's so the sigmoid does not
+    round to 0 or 1: without stabilizing rewrites ``log(1 - p_1)`` would be
+    ``-inf`` and the timed steps would run on infinities (see theanolab/demo.py).
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((samples, features))
+    y = rng.integers(0, 2, size=samples).astype("float64")
+    w = 0.01 * rng.standard_normal(features)
+    return x, y, w, 0.0
+
+
+def logistic_regression(lib, T, w0, b0):
+    """The tutorial's training step: returns ``(train, w, b)``; ``train(x, y)`` -> [prediction, xent]."""
+    x = T.dmatrix("x")
+    y = T.dvector("y")
+    w = lib.shared(np.array(w0, copy=True), name="w")
+    b = lib.shared(b0, name="b")
+    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    prediction = p_1 > 0.5
+    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+    cost = xent.mean() + L2 * (w**2).sum()
+    gw, gb = T.grad(cost, [w, b])
+    train = lib.function(
+        [x, y], [prediction, xent], updates=((w, w - LEARNING_RATE * gw), (b, b - LEARNING_RATE * gb))
+    )
+    return train, w, b
+
+
+def numpy_logistic_step(x, y, w, b):
+    """One step by hand: returns ``(prediction, xent, new_w, new_b)``."""
+    p_1 = 1 / (1 + np.exp(-(x @ w) - b))
+    xent = -y * np.log(p_1) - (1 - y) * np.log(1 - p_1)
+    residual = (p_1 - y) / len(y)  # d(mean xent)/d(x @ w + b)
+    gw = x.T @ residual + 2 * L2 * w
+    gb = residual.sum()
+    return p_1 > 0.5, xent, w - LEARNING_RATE * gw, b - LEARNING_RATE * gb
+
+
+def mlp_data(samples, features, hidden, seed=0):
+    """Inputs, 0/1 targets and small random weights for a features-hidden-1 network."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((samples, features))
+    y = rng.integers(0, 2, size=samples).astype("float64")
+    w1 = rng.standard_normal((features, hidden)) / np.sqrt(features)
+    w2 = rng.standard_normal(hidden) / np.sqrt(hidden)
+    return x, y, (w1, np.zeros(hidden), w2, 0.0)
+
+
+def mlp(lib, T, params):
+    """A tanh hidden layer and a logistic output, one SGD step per call: ``train(x, y)`` -> cost."""
+    x = T.dmatrix("x")
+    y = T.dvector("y")
+    shared = [lib.shared(np.array(p, copy=True), name=n) for p, n in zip(params, ("W1", "b1", "w2", "b2"))]
+    w1, b1, w2, b2 = shared
+    hidden = T.tanh(T.dot(x, w1) + b1)
+    p_1 = 1 / (1 + T.exp(-T.dot(hidden, w2) - b2))
+    cost = (-y * T.log(p_1) - (1 - y) * T.log(1 - p_1)).mean()
+    grads = T.grad(cost, shared)
+    updates = [(p, p - LEARNING_RATE * g) for p, g in zip(shared, grads)]
+    return lib.function([x, y], cost, updates=updates), shared
+
+
+def numpy_mlp_step(x, y, params):
+    """One step by hand (backpropagation): returns ``(cost, new_params)``."""
+    w1, b1, w2, b2 = params
+    hidden = np.tanh(x @ w1 + b1)
+    p_1 = 1 / (1 + np.exp(-(hidden @ w2) - b2))
+    cost = (-y * np.log(p_1) - (1 - y) * np.log(1 - p_1)).mean()
+    d_out = (p_1 - y) / len(y)
+    d_hidden = np.outer(d_out, w2) * (1 - hidden**2)
+    grads = (x.T @ d_hidden, d_hidden.sum(axis=0), hidden.T @ d_out, d_out.sum())
+    return cost, tuple(p - LEARNING_RATE * g for p, g in zip(params, grads))
+
+
+def fused_expression(x, y, exp, tanh):
+    """Nine elementwise operations that a fusing compiler runs as one loop."""
+    return x * y + exp(-x) * tanh(y) - 0.5 * y**2
+
+
+def rnn_data(steps, batch, inputs, hidden, seed=0):
+    """A sequence of inputs, an initial state and the weights of a tanh RNN."""
+    rng = np.random.default_rng(seed)
+    xs = rng.standard_normal((steps, batch, inputs))
+    h0 = np.zeros((batch, hidden))
+    w_in = rng.standard_normal((inputs, hidden)) / np.sqrt(inputs)
+    w_h = rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
+    bias = np.zeros(hidden)
+    return xs, h0, (w_in, w_h, bias)
+
+
+def rnn(lib, T, weights):
+    """``run(xs, h0)`` -> every hidden state, through ``scan`` (Theano's API)."""
+    xs = T.dtensor3("xs")
+    h0 = T.dmatrix("h0")
+    w_in, w_h, bias = (T.constant(w) for w in weights)
+
+    def step(x_t, h_prev):
+        return T.tanh(T.dot(x_t, w_in) + T.dot(h_prev, w_h) + bias)
+
+    states, _ = lib.scan(step, sequences=xs, outputs_info=h0)
+    return lib.function([xs, h0], states)
+
+
+def numpy_rnn(xs, h0, weights):
+    """The same recurrence as a Python loop over NumPy calls."""
+    w_in, w_h, bias = weights
+    states = []
+    h = h0
+    for x_t in xs:
+        h = np.tanh(x_t @ w_in + h @ w_h + bias)
+        states.append(h)
+    return np.stack(states)

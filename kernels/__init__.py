@@ -1,0 +1,1 @@
+"""C and CUDA kernel templates, shipped as package data (see kernels/README.md)."""
