@@ -90,18 +90,20 @@ def _check_update(target, value):
     return value
 
 
-def _check_input_update(spec):
+def _replacement(reference, value, what, role):
+    """``value`` as a variable that may stand where ``reference`` is, or a TypeError saying why."""
     from theanolab.tensor.variable import as_tensor_variable
 
-    var, value = spec.variable, spec.update
     if not isinstance(value, Variable):
         value = as_tensor_variable(value)
-    if value.type != var.type and not var.type.is_compatible(value.type):
-        raise TypeError(
-            f"In({var}, update=...): the update must have the input's type {var.type}, "
-            f"but {value} is {value.type}"
-        )
+    if value.type != reference.type and not reference.type.is_compatible(value.type):
+        raise TypeError(f"{what} must have the {role}'s type {reference.type} ({reference}), "
+                        f"but {value} is {value.type}")
     return value
+
+
+def _check_input_update(spec):
+    return _replacement(spec.variable, spec.update, f"In({spec.variable}, update=...): the update", "input")
 
 
 def _update_hint(target_type, value_type):
@@ -123,18 +125,9 @@ def _is_tensor_type(type_):
 
 
 def _check_given(old, new):
-    from theanolab.tensor.variable import as_tensor_variable
-
     if not isinstance(old, Variable):
         raise TypeError(f"givens keys must be symbolic variables, got {old!r}")
-    if not isinstance(new, Variable):
-        new = as_tensor_variable(new)
-    if old.type != new.type and not old.type.is_compatible(new.type):
-        raise TypeError(
-            f"givens must replace a variable by one of the same type: {old} is {old.type} "
-            f"but its replacement {new} is {new.type}"
-        )
-    return new
+    return _replacement(old, new, "givens: the replacement", "replaced variable")
 
 
 def _collect_default_updates(roots, explicit_updates, no_default_updates):

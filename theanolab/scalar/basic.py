@@ -301,29 +301,29 @@ class Neg(ScalarOp):
         return [-output_grads[0]]
 
 
-class Maximum(ScalarOp):
+class _Extremum(ScalarOp):
+    """maximum/minimum: the gradient goes to the input that won (to x on ties, as Theano)."""
+
+    commutative = associative = True
+    x_wins = y_wins = None  # names of the comparisons deciding which input won
+
+    def L_op(self, inputs, outputs, output_grads):
+        T = _tensor()
+        x, y = inputs
+        (gz,) = output_grads
+        return [gz * getattr(T, self.x_wins)(x, y), gz * getattr(T, self.y_wins)(x, y)]
+
+
+class Maximum(_Extremum):
     name = "maximum"
     nfunc = staticmethod(np.maximum)
-    commutative = associative = True
-
-    def L_op(self, inputs, outputs, output_grads):
-        T = _tensor()
-        x, y = inputs
-        (gz,) = output_grads
-        # The gradient goes to the input that won (to x on ties, as Theano does).
-        return [gz * T.ge(x, y), gz * T.lt(x, y)]
+    x_wins, y_wins = "ge", "lt"
 
 
-class Minimum(ScalarOp):
+class Minimum(_Extremum):
     name = "minimum"
     nfunc = staticmethod(np.minimum)
-    commutative = associative = True
-
-    def L_op(self, inputs, outputs, output_grads):
-        T = _tensor()
-        x, y = inputs
-        (gz,) = output_grads
-        return [gz * T.le(x, y), gz * T.gt(x, y)]
+    x_wins, y_wins = "le", "gt"
 
 
 class Second(ScalarOp):
