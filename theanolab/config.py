@@ -91,6 +91,8 @@ _FLAGS = [
          _choice("py", "c", "c|py")),
     Flag("optimizer", "fast_run", "default rewrite set", _choice("fast_run", "fast_compile", "None")),
     Flag("optimizer_verbose", False, "print every rewrite as it is applied", _bool),
+    Flag("on_opt_error", "warn", "what a failing rewrite does: warn and skip it, ignore it, or raise",
+         _choice("warn", "ignore", "raise")),
     Flag("optimizer_including", "", "colon-separated rewrite tags to add to the mode", str),
     Flag("optimizer_excluding", "", "colon-separated rewrite tags to remove from the mode", str),
     Flag("compiledir", _default_compiledir(), "on-disk cache of compiled C modules (read by the C backend)", str),

@@ -33,6 +33,7 @@ from theanolab.compile.sharedvalue import Container, SharedVariable
 from theanolab.config import config
 from theanolab.graph.basic import Constant, Variable, ancestors, clone_replace, format_trace
 from theanolab.graph.fgraph import FunctionGraph, MissingInputError
+from theanolab.graph.rewriting.history import RewriteHistory
 
 
 class UnusedInputError(ValueError):
@@ -154,6 +155,8 @@ class FunctionMaker:
     """Builds and keeps what a compiled function is made of.
 
     ``fgraph`` is the rewritten graph (``env`` is Theano's older name for it);
+    ``rewrite_history`` the record of every rewrite step, from the user's graph
+    (``rewrite_history.graph_at(0)``) to ``fgraph``;
     ``inputs`` the :class:`In` descriptions of its inputs, explicit ones first;
     ``n_outputs`` how many of ``fgraph.outputs`` are outputs (the rest are
     updates, with ``update_map[output index] = input index``); ``single_output``
@@ -199,6 +202,8 @@ class FunctionMaker:
         all_inputs = explicit_vars + shared_inputs
         self._check_missing(all_inputs, graph_outputs)
         fgraph = FunctionGraph(all_inputs, graph_outputs, clone=True)
+        self.rewrite_history = RewriteHistory(verbose=config.optimizer_verbose)
+        fgraph.attach_feature(self.rewrite_history)
         self.mode.rewrite(fgraph)
 
         self.fgraph = fgraph

@@ -20,48 +20,97 @@ import warnings
 
 from theanolab.config import config
 
-def _no_rewrite(fgraph):
-    """Leave the graph as the user wrote it."""
+#: optimizer names, and the tag a Query includes for each ("None": no rewrite at all).
+OPTIMIZERS = {"fast_run": "fast_run", "fast_compile": "fast_compile", "merge": "merge", "None": None}
 
 
-#: ``{optimizer name: function(fgraph)}``; each rewrites a FunctionGraph in place.
-#: The rewrite passes (theanolab.graph.rewriting) register ``fast_run`` and
-#: ``fast_compile`` here; until they are imported both run the graph as written.
-rewriters = {"None": _no_rewrite, "fast_run": _no_rewrite, "fast_compile": _no_rewrite}
+def _split_tags(text):
+    return tuple(t for t in text.split(":") if t)
+
 
 #: linker names Theano users write, and the backend that runs them today.
 _LINKERS = {"py": "py", "vm": "py", "vm_nogc": "py", "c": "c", "cvm": "c", "cvm_nogc": "c", "c|py": "c"}
 
 
 class Mode:
-    """A rewrite set plus a backend; ``Mode(linker='py', optimizer='fast_run')``."""
+    """A rewrite set plus a backend: ``Mode(linker='py', optimizer='fast_run')``.
+
+    ``optimizer`` is a name (``'fast_run'``, ``'fast_compile'``, ``'merge'``,
+    ``'None'``) or a GraphRewriter.  ``including``, ``excluding`` and
+    ``requiring`` return a new mode with rewrites added or removed by tag or
+    name: ``get_mode('FAST_RUN').excluding('fusion')``.
+    """
 
     check_types = False
 
-    def __init__(self, linker=None, optimizer="default"):
+    def __init__(self, linker=None, optimizer="default", including=(), excluding=(), requiring=()):
         linker = config.linker if linker is None else linker
         if linker not in _LINKERS:
             raise ValueError(f"unknown linker {linker!r}; expected one of {', '.join(_LINKERS)}")
         if optimizer == "default":
             optimizer = config.optimizer
+        optimizer = "None" if optimizer is None else optimizer
+        if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {', '.join(OPTIMIZERS)} "
+                             "or a GraphRewriter")
         self.linker = linker
-        self.optimizer = "None" if optimizer is None else optimizer
+        self.optimizer = optimizer
+        self._including, self._excluding, self._requiring = tuple(including), tuple(excluding), tuple(requiring)
+
+    def _with(self, **changes):
+        fields = dict(linker=self.linker, optimizer=self.optimizer, including=self._including,
+                      excluding=self._excluding, requiring=self._requiring)
+        fields.update(changes)
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        Mode.__init__(clone, **fields)
+        return clone
+
+    def including(self, *tags):
+        return self._with(including=self._including + tags)
+
+    def excluding(self, *tags):
+        return self._with(excluding=self._excluding + tags)
+
+    def requiring(self, *tags):
+        return self._with(requiring=self._requiring + tags)
 
     def __repr__(self):
-        return f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r})"
+        extra = "".join(f", {name}={value!r}" for name, value in
+                        (("including", self._including), ("excluding", self._excluding),
+                         ("requiring", self._requiring)) if value)
+        return f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r}{extra})"
+
+    def _key(self):
+        return (type(self), self.linker, self.optimizer, self._including, self._excluding, self._requiring)
 
     def __eq__(self, other):
-        return type(self) is type(other) and (self.linker, self.optimizer) == (other.linker, other.optimizer)
+        return isinstance(other, Mode) and self._key() == other._key()
 
     def __hash__(self):
-        return hash((type(self), self.linker, self.optimizer))
+        return hash(self._key())
+
+    def query(self):
+        """The Query selecting this mode's rewrites (None when it runs none)."""
+        from theanolab.graph.rewriting import Query
+
+        base = OPTIMIZERS.get(self.optimizer) if isinstance(self.optimizer, str) else None
+        include = ((base,) if base else ()) + self._including + _split_tags(config.optimizer_including)
+        if not include:
+            return None
+        return Query(include, self._excluding + _split_tags(config.optimizer_excluding), self._requiring)
 
     def rewrite(self, fgraph):
-        """Apply this mode's rewrites to ``fgraph``."""
-        rewriter = rewriters.get(self.optimizer)
-        if rewriter is None:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; known: {', '.join(sorted(rewriters))}")
-        rewriter(fgraph)
+        """Apply this mode's rewrites to ``fgraph`` in place."""
+        import theanolab.tensor.rewriting  # noqa: F401  (registers the tensor rules)
+        from theanolab.graph.rewriting import optdb
+
+        if not isinstance(self.optimizer, str):
+            self.optimizer.apply(fgraph)
+            return
+        query = self.query()
+        if query is not None:
+            optdb.query(query).apply(fgraph)
 
     @property
     def backend(self):

@@ -9,7 +9,9 @@ compilation without the graph knowing about any of them.
 
 Listener hooks (all optional): ``on_attach(fgraph)``, ``on_detach(fgraph)``,
 ``on_import(fgraph, node, reason)``, ``on_prune(fgraph, node, reason)``,
-``on_change_input(fgraph, node, i, old, new, reason)``, ``validate(fgraph)``.
+``on_change_input(fgraph, node, i, old, new, reason)``, ``on_step_begin(fgraph,
+reason, pairs)`` / ``on_step_end(fgraph, reason, committed)`` around each
+``replace_all``, and ``validate(fgraph)``.
 """
 
 from __future__ import annotations
@@ -151,24 +153,33 @@ class FunctionGraph:
         self.replace_all([(var, new_var)], reason=reason, validate=validate)
 
     def replace_all(self, pairs, reason=None, validate=True):
-        """Replace each ``var`` still in the graph by its ``new_var``; validated as one change."""
-        pairs = list(pairs)
+        """Replace each ``var`` still in the graph by its ``new_var``; validated as one change.
+
+        Features see the change as one *step*: ``on_step_begin(fgraph, reason, pairs)``,
+        the imports, input changes and prunes, then ``on_step_end(fgraph, reason, committed)``
+        (``committed`` is False when validation refused it and it was undone).
+        """
+        pairs = [(var, new_var) for var, new_var in pairs if var in self.variables]
         for var, new_var in pairs:
             self._check_type(var, new_var)
+        self.execute_callbacks("on_step_begin", reason, pairs)
         changes = []
-        for var, new_var in pairs:
-            if var not in self.variables:
-                continue
-            for node, i in list(self.clients[var]):
-                self.change_node_input(node, i, new_var, reason=reason)
-                changes.append((node, i, var))
-        if validate:
-            try:
-                self.validate()
-            except InconsistencyError:
-                for node, i, var in reversed(changes):
-                    self.change_node_input(node, i, var, reason="revert")
-                raise
+        committed = True
+        try:
+            for var, new_var in pairs:
+                for node, i in list(self.clients.get(var, ())):
+                    self.change_node_input(node, i, new_var, reason=reason)
+                    changes.append((node, i, var))
+            if validate:
+                try:
+                    self.validate()
+                except InconsistencyError:
+                    committed = False
+                    for node, i, var in reversed(changes):
+                        self.change_node_input(node, i, var, reason="revert")
+                    raise
+        finally:
+            self.execute_callbacks("on_step_end", reason, committed)
 
     # ---------------------------------------------------------------- features
 

@@ -1,0 +1,57 @@
+"""Merge: identical constants and identical nodes become one.
+
+Two constants with the same type and value, or two nodes applying equal ops
+to the same inputs, compute the same thing: keeping one lets every later
+rewrite see (and every backend compute) it once.  This is what makes
+``(x+y) + (x+y)`` a sum of one node with itself, which canonicalization then
+turns into ``2 * (x+y)``.
+"""
+
+from __future__ import annotations
+
+from theanolab.graph.basic import Constant
+from theanolab.graph.rewriting.basic import GraphRewriter
+
+__all__ = ["MergeRewriter"]
+
+
+class MergeRewriter(GraphRewriter):
+    """Replace duplicate constants and duplicate nodes by their first occurrence."""
+
+    name = "merge"
+
+    def __init__(self):
+        from theanolab.graph.rewriting.basic import _source_of
+
+        self.source = _source_of(MergeRewriter)
+
+    def apply(self, fgraph):
+        changed = self._merge_constants(fgraph)
+        seen = {}
+        for node in fgraph.toposort():
+            if node not in fgraph.apply_nodes or node.op.destroy_map:
+                continue
+            try:
+                key = (node.op, tuple(node.inputs))
+                other = seen.setdefault(key, node)
+            except TypeError:  # an op that cannot be hashed is never merged
+                continue
+            if other is not node and other in fgraph.apply_nodes:
+                fgraph.replace_all(list(zip(node.outputs, other.outputs)), reason=self)
+                changed = True
+        return changed
+
+    def _merge_constants(self, fgraph):
+        seen, duplicates = {}, []
+        for node in fgraph.toposort():
+            for var in node.inputs:
+                if isinstance(var, Constant):
+                    first = seen.setdefault(var.signature(), var)
+                    if first is not var:
+                        duplicates.append((var, first))
+        duplicates = [(var, first) for var, first in dict(duplicates).items()]
+        if duplicates:
+            fgraph.replace_all(duplicates, reason=self)
+        return bool(duplicates)
+
+
