@@ -24,7 +24,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["SCRIPTS", "format_seconds", "machine_description", "render_table", "replace_block", "run_script"]
+__all__ = ["SCRIPTS", "format_seconds", "machine_description", "render_graph_table", "render_table",
+           "replace_block", "run_script"]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -39,6 +40,7 @@ SCRIPTS = (
     "call_overhead",
     "compile_time",
     "import_time",
+    "graph_size",
 )
 SCRIPT_TIMEOUT_S = 600
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -116,6 +118,8 @@ def format_seconds(seconds):
 def _cell(result):
     if "seconds" in result:
         return format_seconds(result["seconds"])
+    if "programs" in result:  # graph_size: Apply nodes per program
+        return " / ".join(str(program["apply_nodes"]) for program in result["programs"].values())
     return "—"
 
 
@@ -133,6 +137,8 @@ def _notes(row):
                 notes.append(f"{backend}: {result[key]}")
         if result.get("matches_numpy") is False:
             notes.append(f"{backend}: result does NOT match NumPy")
+    for program, met in row.get("no_more_than_pytensor", {}).items():
+        notes.append(f"{program}: theanolab {'<=' if met else '>'} PyTensor")
     if "meets_target" in row:
         target = row["params"].get("target_s")
         notes.append(f"theanolab target < {target} s: {'met' if row['meets_target'] else 'NOT met'}")
@@ -159,6 +165,31 @@ def render_table(rows):
     return lines
 
 
+def _op_list(ops):
+    listed = ", ".join(f"{name} ×{count}" if count > 1 else name for name, count in ops.items())
+    return listed.replace("|", "\\|")
+
+
+def render_graph_table(rows):
+    """The graph-size table: Apply nodes per program and the ops left, theanolab beside PyTensor."""
+    lines = []
+    for row in rows:
+        results = row.get("results", {})
+        theanolab, pytensor = results.get("theanolab", {}), results.get("pytensor", {})
+        if "programs" not in theanolab:
+            continue
+        pytensor_mode = row["params"].get("pytensor_mode", "FAST_RUN")
+        lines += ["", f"Graph size: Apply nodes of the optimized graph (FAST_RUN for theanolab, {pytensor_mode} "
+                  "for PyTensor; fewer is better), and the ops they apply.", "",
+                  "| program | theanolab | PyTensor | theanolab ops | PyTensor ops |",
+                  "| --- | ---: | ---: | --- | --- |"]
+        for name, ours in theanolab["programs"].items():
+            theirs = pytensor.get("programs", {}).get(name)
+            lines.append(f"| {name} | {ours['apply_nodes']} | {theirs['apply_nodes'] if theirs else '—'} "
+                         f"| {_op_list(ours['ops'])} | {_op_list(theirs['ops']) if theirs else '—'} |")
+    return lines
+
+
 def replace_block(document, block):
     """``document`` with the text between the markers replaced by ``block``."""
     if BEGIN not in document or END not in document:
@@ -180,7 +211,8 @@ def main(argv=None):
         print(f"running {name} ...", file=sys.stderr, flush=True)
         rows.append(run_script(name, quick=args.quick, threads=args.threads))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    block = "\n".join(machine_description(args.threads) + [""] + render_table(rows))
+    lines = machine_description(args.threads) + [""] + render_table(rows) + render_graph_table(rows)
+    block = "\n".join(lines)
     print(block)
     if not args.quick:
         DOCUMENT.write_text(replace_block(DOCUMENT.read_text(), block))

@@ -43,7 +43,7 @@ def requirements(meta, extra=None):
         (None, {"numpy", "cffi"}),
         ("notebook", {"jupyterlab", "ipywidgets", "graphviz", "matplotlib"}),
         ("cuda", {"cupy-cuda12x"}),
-        ("test", {"pytest", "hypothesis", "pytest-timeout"}),
+        ("test", {"pytest", "hypothesis", "pytest-timeout", "mpmath"}),
         ("bench", {"pytensor"}),
     ],
 )

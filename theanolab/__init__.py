@@ -21,6 +21,7 @@ from theanolab.compile import (  # noqa: F401
     Function,
     In,
     Mode,
+    NanGuardMode,
     Param,
     SharedVariable,
     function,

@@ -7,15 +7,14 @@ cost every few steps and the training accuracy at the end::
     python -m theanolab.demo               # the tutorial's 10000 steps (seconds)
     python -m theanolab.demo --steps 100   # a quick look
 
-``./scripts/demo.sh`` sets up the environment and runs it.  Two changes to the
+``./scripts/demo.sh`` sets up the environment and runs it.  One change to the
 tutorial: ``train`` returns the cost instead of the per-sample cross-entropy, so
-there is one number to print; and the initial weights are drawn 100 times
-smaller (``--weight-scale 0.01``).  With the tutorial's N(0, 1) weights,
-``x . w`` is in the tens, the sigmoid rounds to exactly 1.0, and
-``log(1 - p_1)`` is ``-inf``: Theano trains anyway because its stabilizing
-rewrites turn ``log(1 - sigmoid(z))`` into ``-softplus(z)``, but theanolab runs
-the graph as written until its rewrites exist.  ``--weight-scale 1`` shows the
-resulting ``nan``.
+there is one number to print.  The initial weights are the tutorial's N(0, 1)
+(``--weight-scale 1``): ``x . w`` then reaches about 80, where ``p_1`` rounds
+to exactly 1.0 and the graph as written computes ``log(1 - p_1) = -inf``.  It
+trains with a finite cost because the stability rewrites turn ``p_1`` into
+``sigmoid(x . w + b)`` and ``log(1 - sigmoid(z))`` into ``-softplus(z)``, and
+keep the gradient finite (``theanolab/tensor/rewriting/stabilize.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import theanolab.tensor as T
 __all__ = ["build_model", "main"]
 
 
-def build_model(features, rng, weight_scale=0.01, learning_rate=0.1, l2=0.01):
+def build_model(features, rng, weight_scale=1.0, learning_rate=0.1, l2=0.01):
     """The tutorial's graph: returns ``(train, predict)``.
 
     ``train(x, y)`` takes one gradient step on the shared ``w`` and ``b`` and
@@ -64,7 +63,7 @@ def _parse(argv):
     parser.add_argument("--features", type=int, default=784, help="input features (tutorial: 784)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random data set and initial weights")
     parser.add_argument(
-        "--weight-scale", type=float, default=0.01, help="standard deviation of the initial weights (tutorial: 1)"
+        "--weight-scale", type=float, default=1.0, help="standard deviation of the initial weights (tutorial: 1)"
     )
     args = parser.parse_args(argv)
     for name in ("steps", "samples", "features"):

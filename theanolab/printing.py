@@ -77,6 +77,9 @@ def _inner_graph(op):
     """
     inner_outputs = getattr(op, "inner_outputs", None)
     if inner_outputs is None:
+        op = getattr(op, "scalar_op", None)  # Elemwise{Composite}: the composite's scalar graph
+        inner_outputs = getattr(op, "inner_outputs", None)
+    if inner_outputs is None:
         return None
     return list(getattr(op, "inner_inputs", ())), list(inner_outputs)
 

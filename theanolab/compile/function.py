@@ -207,6 +207,7 @@ class FunctionMaker:
         self.mode.rewrite(fgraph)
 
         self.fgraph = fgraph
+        self._recorded = {}  # {variable of a copied fgraph: the variable the history recorded}
         self.inputs = explicit + [In(s, name=s.name, implicit=True) for s in shared_inputs]
         self.shared_inputs = shared_inputs
         self.n_outputs = len(outputs)
@@ -215,6 +216,14 @@ class FunctionMaker:
         self.outputs = outputs
 
     env = property(lambda self: self.fgraph)
+
+    def original_variable(self, var):
+        """The variable of the user's graph (``rewrite_history.user_graph``) that ``var`` of ``fgraph`` computes.
+
+        None when ``var`` stands for no variable the user wrote (a temporary
+        introduced by a rewrite).  Works on copies made by ``Function.copy``.
+        """
+        return self.rewrite_history.original(self._recorded.get(var, var))
 
     @staticmethod
     def _check_explicit_inputs(explicit):
@@ -322,13 +331,8 @@ class Function:
 
     def _build_backend(self):
         maker = self.maker
-        backend = maker.mode.backend
-        if backend != "py":
-            raise ValueError(f"unknown backend {backend!r}")
-        from theanolab.backends.py import VM
-
-        self._vm = VM(maker.fgraph, [c.storage for c in self._containers],
-                      allow_gc=config.allow_gc, check_types=maker.mode.check_types)
+        # The mode decides how the graph runs (a plain VM, or one watched by a checking mode).
+        self._vm = maker.mode.build_runner(maker, [c.storage for c in self._containers])
         self._aliased_outputs = _outputs_that_may_alias(maker.fgraph, maker.n_outputs)
 
     # ------------------------------------------------------------------ calling
@@ -416,6 +420,7 @@ class Function:
         """
         maker = copy_module.copy(self.maker)
         fgraph, equiv = self.maker.fgraph.clone_get_equiv()
+        maker._recorded = {new: self.maker._recorded.get(old, old) for old, new in equiv.items()}
         swap = dict(swap or {})
         containers = list(self._containers)
         shared_start = len(self._explicit)

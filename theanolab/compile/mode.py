@@ -6,8 +6,14 @@ backend).  The presets are Theano's:
 
 - ``FAST_RUN``: every rewrite, the fastest backend available;
 - ``FAST_COMPILE``: only the cheap rewrites, the reference backend;
-- ``DebugMode`` (``DEBUG_MODE``): the reference backend, checking every
-  node's output against its type.
+- ``DebugMode`` (``DEBUG_MODE``): every rewrite, then each call runs the
+  user's graph and the rewritten one side by side and checks every node
+  (:mod:`theanolab.compile.debugmode`);
+- ``NanGuardMode``: FAST_RUN's graph, stopping at the first node that
+  produces NaN or Inf (:mod:`theanolab.compile.nanguardmode`).
+
+A mode decides how its graph runs through :meth:`Mode.build_runner`, which
+the checking modes override.
 
 >>> from theanolab.compile.mode import get_mode
 >>> get_mode('FAST_COMPILE')
@@ -19,6 +25,8 @@ from __future__ import annotations
 import warnings
 
 from theanolab.config import config
+
+__all__ = ["Mode", "DebugMode", "NanGuardMode", "get_mode", "OPTIMIZERS"]
 
 #: optimizer names, and the tag a Query includes for each ("None": no rewrite at all).
 OPTIMIZERS = {"fast_run": "fast_run", "fast_compile": "fast_compile", "merge": "merge", "None": None}
@@ -40,8 +48,6 @@ class Mode:
     ``requiring`` return a new mode with rewrites added or removed by tag or
     name: ``get_mode('FAST_RUN').excluding('fusion')``.
     """
-
-    check_types = False
 
     def __init__(self, linker=None, optimizer="default", including=(), excluding=(), requiring=()):
         linker = config.linker if linker is None else linker
@@ -112,6 +118,20 @@ class Mode:
         if query is not None:
             optdb.query(query).apply(fgraph)
 
+    def build_runner(self, maker, input_cells):
+        """A callable running ``maker.fgraph`` on the values in ``input_cells``, returning its outputs.
+
+        ``input_cells[i]`` is the storage cell of ``maker.fgraph.inputs[i]``.
+        Checking modes override this to watch the run; ``maker`` gives them the
+        rewrite history too.
+        """
+        from theanolab.backends.py import VM
+
+        backend = self.backend
+        if backend != "py":
+            raise ValueError(f"unknown backend {backend!r}")
+        return VM(maker.fgraph, input_cells, allow_gc=config.allow_gc)
+
     @property
     def backend(self):
         """The backend that runs this mode today (the reference one until the C backend lands)."""
@@ -120,18 +140,6 @@ class Mode:
             _warn_once("the C backend is not available yet: using the NumPy reference backend")
             return "py"
         return backend
-
-
-class DebugMode(Mode):
-    """The reference backend with every node's output checked against its type."""
-
-    check_types = True
-
-    def __init__(self, optimizer="default"):
-        super().__init__(linker="py", optimizer=optimizer)
-
-    def __repr__(self):
-        return f"DebugMode(optimizer={self.optimizer!r})"
 
 
 _warned = set()
@@ -143,12 +151,27 @@ def _warn_once(message):
         warnings.warn(message, stacklevel=3)
 
 
+#: checking modes live in modules of their own (which import this one): ``{class name: module}``.
+_CHECKING_MODES = {"DebugMode": "theanolab.compile.debugmode", "NanGuardMode": "theanolab.compile.nanguardmode"}
+
+
+def __getattr__(name):
+    """``from theanolab.compile.mode import DebugMode`` (Theano's spelling) without an import cycle."""
+    if name in _CHECKING_MODES:
+        import importlib
+
+        return getattr(importlib.import_module(_CHECKING_MODES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _presets():
+    debug_mode, nan_guard_mode = __getattr__("DebugMode"), __getattr__("NanGuardMode")
     return {
         "FAST_RUN": Mode(linker=None, optimizer="fast_run"),
         "FAST_COMPILE": Mode(linker="py", optimizer="fast_compile"),
-        "DebugMode": DebugMode(optimizer="fast_run"),
-        "DEBUG_MODE": DebugMode(optimizer="fast_run"),
+        "DebugMode": debug_mode(),
+        "DEBUG_MODE": debug_mode(),
+        "NanGuardMode": nan_guard_mode(),
         "Mode": Mode(),
     }
 

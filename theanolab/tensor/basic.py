@@ -394,6 +394,7 @@ class Split(Op):
 
     def __init__(self, len_splits):
         self.len_splits = int(len_splits)
+        self.view_map = {k: [0] for k in range(self.len_splits)}  # np.split returns views of x
 
     def __str__(self):
         return f"Split{{{self.len_splits}}}"

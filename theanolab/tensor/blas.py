@@ -1,10 +1,25 @@
-"""Matrix products: the reference ``Dot`` and ``BatchedDot`` ops, ``dot``, ``outer``, ``tensordot``.
+"""Matrix products: ``Dot``, ``BatchedDot``, the BLAS ops, ``dot``, ``outer``, ``tensordot``.
 
 ``Dot`` multiplies vectors and matrices with NumPy's ``np.dot`` meaning:
 vector . vector is a scalar, matrix . vector a vector, vector . matrix a
 vector and matrix . matrix a matrix.  Its ``perform`` is ``np.dot`` itself
 (the ground truth the compiled backends are checked against); the later
-BLAS rewrites (GEMM, GEMV, GER) replace it here by faster ops.
+BLAS rewrites (:mod:`theanolab.tensor.rewriting.blas`) replace it by the
+BLAS-shaped ops defined at the end of this module:
+
+============  ==========================================  ==================
+op            computes                                    made from
+============  ==========================================  ==================
+Gemm          ``beta * z + alpha * dot(x, y)`` (matrices)  ``z + a * dot``
+Gemv          ``beta * z + alpha * dot(A, x)`` (A matrix)  ``z + a * dot``
+Ger           ``z + alpha * outer(x, y)``                  ``z + a * outer``
+Dot22         ``dot(x, y)`` (two matrices)                 any matrix ``dot``
+Dot22Scalar   ``a * dot(x, y)`` (two matrices)             ``a * dot``
+============  ==========================================  ==================
+
+Their inputs are in Theano's order (``Gemm(z, alpha, x, y, beta)``,
+``Dot22Scalar(x, y, a)``), so graphs print as Theano prints them.  The
+``perform`` of each is its NumPy definition; a compiled backend calls a real BLAS.
 
 ``dot`` also accepts what ``np.dot`` accepts beyond rank 2: a scalar
 operand multiplies elementwise, and higher ranks go through ``tensordot``,
@@ -21,14 +36,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from theanolab.graph.basic import Apply
+from theanolab.graph.basic import Apply, Variable
 from theanolab.graph.op import Op
 from theanolab.scalar.basic import DISCRETE, upcast
 from theanolab.tensor.shape import reshape, shape_i
 from theanolab.tensor.type import TensorType
 from theanolab.tensor.variable import as_tensor_variable, constant
 
-__all__ = ["Dot", "BatchedDot", "dot", "outer", "tensordot", "batched_dot"]
+__all__ = ["Dot", "BatchedDot", "dot", "outer", "tensordot", "batched_dot",
+           "BLAS_DTYPES", "Gemm", "Gemv", "Ger", "Dot22", "Dot22Scalar", "gemm_no_inplace",
+           "gemm_inplace", "gemv_no_inplace", "gemv_inplace", "ger", "ger_destructive", "dot22",
+           "dot22scalar"]
 
 
 class _Product(Op):
@@ -255,3 +273,174 @@ def batched_dot(a, b):
     kept = [0] + ([1] if a.ndim == 3 else []) + ([2] if b.ndim == 3 else [])
     out = _batched_dot(a3, b3)
     return out if len(kept) == 3 else out.dimshuffle(kept)
+
+
+# --------------------------------------------------------------------------- BLAS ops
+
+#: The dtypes BLAS computes in: the BLAS ops take only these, all operands of one dtype.
+BLAS_DTYPES = ("float32", "float64", "complex64", "complex128")
+
+
+class _BlasOp(Op):
+    """What the BLAS ops share: operands checked against a signature, and a meaning.
+
+    Subclasses give ``ranks`` (one entry per input; 0 marks a scalar
+    coefficient, cast to the arrays' dtype when given as a number),
+    ``compute`` (the op in NumPy: its ``perform``) and ``expression`` (the
+    same with ``dot`` and elementwise ops: the gradient differentiates it).
+    """
+
+    __props__ = ()
+    ranks = ()
+
+    def make_node(self, *inputs):
+        if len(inputs) != len(self.ranks):
+            raise TypeError(f"{self} takes {len(self.ranks)} inputs, got {len(inputs)}")
+        arrays = [as_tensor_variable(v) for v, rank in zip(inputs, self.ranks) if rank]
+        dtype = arrays[0].dtype
+        converted = []
+        for position, (value, rank) in enumerate(zip(inputs, self.ranks)):
+            if rank == 0 and not isinstance(value, Variable):
+                value = constant(np.asarray(value, dtype=dtype))
+            value = as_tensor_variable(value)
+            if value.ndim != rank:
+                raise TypeError(f"{self}: input {position} ({value}) must have {rank} dimensions, "
+                                f"got {value.ndim}")
+            if rank and value.dtype != dtype or rank == 0 and upcast(value.dtype, dtype) != dtype:
+                raise TypeError(f"{self}: input {position} ({value}) has dtype {value.dtype}; every "
+                                f"array must have the dtype of the first ({dtype}) and a scalar a "
+                                "dtype that fits in it")
+            converted.append(value)
+        if dtype not in BLAS_DTYPES:
+            raise TypeError(f"{self} computes in {', '.join(BLAS_DTYPES)}, not {dtype} "
+                            f"(T.dot takes any dtype)")
+        return Apply(self, converted, [TensorType(dtype, self.pattern(*converted))()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = np.asarray(self.compute(*inputs), dtype=node.outputs[0].dtype)
+
+    def L_op(self, inputs, outputs, output_grads):
+        from theanolab.gradient import Lop
+
+        return Lop(self.expression(*inputs), list(inputs), output_grads[0])
+
+
+def _aligned_dot(op, a, b):
+    """``np.dot(a, b)``, with an error naming ``op`` when the shapes do not fit."""
+    if a.shape[-1] != b.shape[0]:
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} are not aligned (the last dimension "
+                         "of the first must equal the first dimension of the second)")
+    return np.dot(a, b)
+
+
+class _Update(_BlasOp):
+    """``beta * z + alpha * product(a, b)``: inputs ``(z, alpha, a, b, beta)`` (Ger has no beta).
+
+    As in BLAS, ``beta == 0`` means ``z`` is not read (so NaNs in it do not
+    propagate).  The ``inplace`` variant overwrites ``z`` (``destroy_map``);
+    only the in-place rewrite makes it, where the destroy handler allows.
+    """
+
+    __props__ = ("inplace",)
+
+    def __init__(self, inplace=False):
+        self.inplace = bool(inplace)
+        self.destroy_map = {0: [0]} if self.inplace else {}
+
+    def __str__(self):
+        return f"{type(self).__name__}{{{'inplace' if self.inplace else 'no_inplace'}}}"
+
+    @staticmethod
+    def pattern(z, *operands):
+        return z.broadcastable
+
+    def product(self, a, b):
+        return _aligned_dot(self, a, b)
+
+    def compute(self, z, alpha, a, b, beta=1):
+        product = self.product(a, b)
+        if product.shape != z.shape:
+            raise ValueError(f"{self}: the product of shapes {a.shape} and {b.shape} has shape "
+                             f"{product.shape}, but the updated input has shape {z.shape}")
+        return alpha * product if beta == 0 else beta * z + alpha * product
+
+    def perform(self, node, inputs, output_storage):
+        result = np.asarray(self.compute(*inputs), dtype=node.outputs[0].dtype)
+        if self.inplace:
+            np.copyto(inputs[0], result)
+            result = inputs[0]
+        output_storage[0][0] = result
+
+    def expression(self, z, alpha, a, b, beta=1):
+        return beta * z + alpha * _dot(a, b)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+
+class Gemm(_Update):
+    """``Gemm(z, alpha, x, y, beta) = beta * z + alpha * dot(x, y)`` for matrices z, x, y."""
+
+    ranks = (2, 0, 2, 2, 0)
+
+
+class Gemv(_Update):
+    """``Gemv(z, alpha, A, x, beta) = beta * z + alpha * dot(A, x)`` for a matrix A, vectors z, x."""
+
+    ranks = (1, 0, 2, 1, 0)
+
+
+class Ger(_Update):
+    """``Ger(z, alpha, x, y) = z + alpha * outer(x, y)``: a rank-one update of the matrix z."""
+
+    ranks = (2, 0, 1, 1)
+
+    def __str__(self):
+        return f"Ger{{{'destructive' if self.inplace else 'non-destructive'}}}"
+
+    def product(self, a, b):
+        return np.outer(a, b)
+
+    def expression(self, z, alpha, a, b):
+        return z + alpha * outer(a, b)
+
+
+class _MatrixProduct(_BlasOp):
+    """A product of two matrices (the first two inputs), with the shape that implies."""
+
+    @staticmethod
+    def pattern(x, y, *scale):
+        return (x.broadcastable[0], y.broadcastable[1])
+
+    def infer_shape(self, node, input_shapes):
+        return [(input_shapes[0][0], input_shapes[1][1])]
+
+
+class Dot22(_MatrixProduct):
+    """``dot(x, y)`` of two matrices of one BLAS dtype (what ``gemm`` computes with beta = 0)."""
+
+    ranks = (2, 2)
+
+    def compute(self, x, y):
+        return _aligned_dot(self, x, y)
+
+    def expression(self, x, y):
+        return _dot(x, y)
+
+
+class Dot22Scalar(_MatrixProduct):
+    """``Dot22Scalar(x, y, a) = a * dot(x, y)`` for matrices x, y and a scalar a."""
+
+    ranks = (2, 2, 0)
+
+    def compute(self, x, y, a):
+        return a * _aligned_dot(self, x, y)
+
+    def expression(self, x, y, a):
+        return a * _dot(x, y)
+
+
+gemm_no_inplace, gemm_inplace = Gemm(), Gemm(inplace=True)
+gemv_no_inplace, gemv_inplace = Gemv(), Gemv(inplace=True)
+ger, ger_destructive = Ger(), Ger(inplace=True)
+dot22, dot22scalar = Dot22(), Dot22Scalar()

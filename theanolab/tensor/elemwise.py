@@ -119,6 +119,8 @@ class Elemwise(Op):
     def __str__(self):
         if self.inplace_pattern:
             return f"Elemwise{{{self.scalar_op}}}{list(self.inplace_pattern)}"
+        if getattr(self.scalar_op, "inner_outputs", None) is not None:  # fused: Theano shows no suffix
+            return f"Elemwise{{{self.scalar_op}}}"
         return f"Elemwise{{{self.scalar_op},no_inplace}}"
 
     @property
@@ -146,16 +148,20 @@ class Elemwise(Op):
         return Apply(self, inputs, outputs)
 
     def perform(self, node, inputs, output_storage):
-        results = self.scalar_op.impl(*inputs)
+        _check_lengths(node, inputs)
+        if self.inplace_pattern:
+            # Computed straight into the destroyed inputs (block by block), with no full-size temporary.
+            from theanolab.scalar.composite import impl_in_place
+
+            results = impl_in_place(self.scalar_op, inputs, dict(self.inplace_pattern))
+        else:
+            results = self.scalar_op.impl(*inputs)
         if self.scalar_op.nout == 1:
             results = (results,)
-        destroyed = dict(self.inplace_pattern)
-        for index, (storage, result, out) in enumerate(zip(output_storage, results, node.outputs)):
+        for storage, result, out in zip(output_storage, results, node.outputs):
             result = np.asarray(result, dtype=out.type.dtype)
-            if index in destroyed:
-                target = inputs[destroyed[index]]
-                np.copyto(target, result)
-                result = target
+            if not self.inplace_pattern and any(result is value for value in inputs):
+                result = result.copy()  # add(x) returns x itself: the output must be new memory
             storage[0] = result
 
     def infer_shape(self, node, input_shapes):
@@ -167,7 +173,8 @@ class Elemwise(Op):
                 shape.append(constant(1, dtype="int64"))
                 continue
             candidates = [s[d] for s, i in zip(input_shapes, node.inputs) if not i.broadcastable[d]]
-            shape.append(candidates[0])
+            # None: a rewrite made every input broadcastable here, so the length is 1.
+            shape.append(candidates[0] if candidates else constant(1, dtype="int64"))
         return [tuple(shape)] * len(node.outputs)
 
     def L_op(self, inputs, outputs, output_grads):
@@ -206,3 +213,28 @@ class Elemwise(Op):
             term = partial * point
             total = term if total is None else total + term
         return [total]
+
+
+def _check_lengths(node, inputs):
+    """Inputs must agree on every axis their types do not declare broadcastable (Theano's rule).
+
+    NumPy would stretch a length-1 axis that the type calls non-broadcastable;
+    refusing it keeps every rewrite (which trusts the types) exact.
+    """
+    for axis, stretchable in enumerate(node.outputs[0].type.broadcastable):
+        if stretchable:
+            continue
+        first = None
+        for position, (value, var) in enumerate(zip(inputs, node.inputs)):
+            if var.type.broadcastable[axis]:
+                continue
+            length = value.shape[axis]
+            if first is None:
+                first = (position, length)
+            elif length != first[1]:
+                raise ValueError(
+                    f"Input dimension mismatch: input {first[0]} has length {first[1]} on axis "
+                    f"{axis} but input {position} has length {length} (shapes "
+                    f"{[np.shape(v) for v in inputs]}); only axes declared broadcastable "
+                    "(T.row, T.col, dimshuffle('x', ...)) may be stretched"
+                )

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from theanolab.graph.basic import Constant, format_trace
-from theanolab.graph.fgraph import OUTPUT
+
+__all__ = ["VM", "describe_node_failure", "raise_with_node", "NodeRuntimeError"]
 
 
 class VM:
@@ -21,14 +22,21 @@ class VM:
 
     ``input_cells[i]`` is the storage cell of ``fgraph.inputs[i]`` (shared
     variables pass their container's cell).  Calling returns the outputs'
-    values in order.  With ``check_types`` every node's outputs are checked
-    against their types (what DebugMode asks for).
+    values in order.
+
+    ``hook``, when given, watches the run node by node, so checking modes
+    (DebugMode, NanGuardMode) reuse this VM instead of copying it:
+    ``hook.before(index, node, inputs)`` is called just before a node runs
+    (``inputs``: the values) and ``hook.after(index, node, inputs,
+    output_cells)`` just after (``output_cells[k][0]`` is output k's value,
+    which a hook may replace).  What a hook raises propagates unchanged: it is
+    a finding about the node, not a failure inside it.
     """
 
-    def __init__(self, fgraph, input_cells, allow_gc=True, check_types=False):
+    def __init__(self, fgraph, input_cells, allow_gc=True, hook=None):
         self.fgraph = fgraph
         self.nodes = fgraph.toposort()
-        self.check_types = check_types
+        self.hook = hook
         cells = dict(zip(fgraph.inputs, input_cells))
         for node in self.nodes:
             for var in node.inputs:
@@ -61,14 +69,17 @@ class VM:
         return plan
 
     def __call__(self):
+        hook = self.hook
         for index, (node, perform, in_cells, out_cells) in enumerate(self.steps):
             inputs = [cell[0] for cell in in_cells]
+            if hook is not None:
+                hook.before(index, node, inputs)
             try:
                 perform(node, inputs, out_cells)
-                if self.check_types:
-                    _check_outputs(node, out_cells)
             except Exception as exc:
                 raise_with_node(exc, node, index, inputs)
+            if hook is not None:
+                hook.after(index, node, inputs, out_cells)
             for cell in self.free_after[index]:
                 cell[0] = None
         results = [cell[0] for cell in self.output_cells]
@@ -77,16 +88,12 @@ class VM:
         return results
 
 
-def _check_outputs(node, out_cells):
-    for out, cell in zip(node.outputs, out_cells):
-        try:
-            out.type.filter(cell[0], strict=True)
-        except TypeError as exc:
-            raise TypeError(f"output {out.index} of {node.op} is not a valid {out.type}: {exc}") from None
+def describe_node_failure(node, index, inputs, trace=None):
+    """The text added to an error raised while running ``node``.
 
-
-def describe_node_failure(node, index, inputs):
-    """The text added to an error raised while running ``node``."""
+    ``trace`` is the user's stack where the node (or the variable it stands
+    for) was built; by default the first one found on the node's outputs.
+    """
     lines = [
         f"Apply node that caused the error: {node}",
         f"Toposort index: {index}",
@@ -100,7 +107,8 @@ def describe_node_failure(node, index, inputs):
         lines.append(f"Inputs values: [{', '.join(_short(v) for v in inputs)}]")
     else:
         lines.append("Inputs values: (set exception_verbosity=high to see them)")
-    trace = next((out.tag.get("trace") for out in node.outputs if out.tag.get("trace")), None)
+    if trace is None:
+        trace = next((out.tag.get("trace") for out in node.outputs if out.tag.get("trace")), None)
     if trace:
         lines.append("")
         lines.append("Backtrace when the node was created (set traceback.limit=N to see more):")

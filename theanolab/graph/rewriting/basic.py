@@ -23,13 +23,14 @@ source line.  This module knows nothing about tensors.
 
 from __future__ import annotations
 
+import collections
 import inspect
 import os
 import sys
 import warnings
 
 from theanolab.config import config
-from theanolab.graph.basic import Variable
+from theanolab.graph.basic import Constant, Variable
 from theanolab.graph.fgraph import InconsistencyError
 from theanolab.graph.op import Op
 
@@ -167,6 +168,25 @@ def _conform(old, new):
     return conform(new) if conform is not None else None
 
 
+def _foreign_input(fgraph, new):
+    """A variable ``new`` depends on that is neither in ``fgraph`` nor a constant, or None.
+
+    Checked before replacing, because a graph cannot import an input it was not
+    given: the rule, not the graph, is wrong.
+    """
+    stack, seen = [new], set()
+    while stack:
+        var = stack.pop()
+        if var in seen or var in fgraph.variables:
+            continue
+        seen.add(var)
+        if var.owner is not None:
+            stack.extend(var.owner.inputs)
+        elif not isinstance(var, Constant):
+            return var
+    return None
+
+
 def _report_failure(rewriter, node, exc):
     message = f"rewrite {rewriter} failed on {node}: {type(exc).__name__}: {exc}"
     if config.on_opt_error == "raise":
@@ -194,6 +214,11 @@ def apply_node_rewriter(fgraph, rewriter, node):
             _report_failure(rewriter, node, TypeError(
                 f"it proposed {new} of type {getattr(new, 'type', None)} for {old} of type {old.type}"))
             return False
+        foreign = _foreign_input(fgraph, fitted)
+        if foreign is not None:
+            _report_failure(rewriter, node, ValueError(
+                f"it proposed {new}, which depends on {foreign}, neither a constant nor part of the graph"))
+            return False
         conformed.append((old, fitted))
     if not conformed:
         return False
@@ -216,6 +241,11 @@ class WalkingRewriter(GraphRewriter):
         self.rewriters = list(rewriters)
         self.order = order
         self.name = name or (self.rewriters[0].name if len(self.rewriters) == 1 else "walk")
+        # a walk of one rule is that rule to the record and the catalog: its source and its doc
+        single = self.rewriters[0] if len(self.rewriters) == 1 else None
+        self.source = getattr(single, "source", None) or _caller_source(2)
+        if single is not None and single.__doc__:
+            self.__doc__ = single.__doc__
 
     def apply(self, fgraph):
         nodes = fgraph.toposort()
@@ -263,12 +293,16 @@ class EquilibriumRewriter(GraphRewriter):
         self.graph_rewriters = list(graph_rewriters)
         self.max_passes = max_passes
         self.name = name or "equilibrium"
+        self.source = _caller_source(2)
 
     def apply(self, fgraph):
         candidates = _Candidates(self.rewriters)
         changed = False
+        # rules that undo each other take turns, one per pass: name all of the last few passes'
+        recent = collections.deque(maxlen=4)
         for _ in range(self.max_passes):
             fired = []
+            recent.append(fired)
             for graph_rw in self.graph_rewriters:
                 if graph_rw.apply(fgraph):
                     fired.append(graph_rw.name)
@@ -281,7 +315,8 @@ class EquilibriumRewriter(GraphRewriter):
             if not fired:
                 return changed
             changed = True
+        still_firing = sorted({name for names in recent for name in names})
         raise RewriteError(
-            f"{self.name} did not reach a fixed point in {self.max_passes} passes; the last pass "
-            f"fired: {', '.join(sorted(set(fired)))}"
+            f"{self.name} did not reach a fixed point in {self.max_passes} passes; the rules still "
+            f"firing in the last {len(recent)} passes (do some undo each other?): {', '.join(still_firing)}"
         )

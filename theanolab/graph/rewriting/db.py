@@ -77,9 +77,13 @@ class RewriteGroup:
         return rewriter
 
     def query(self, query):
-        """The EquilibriumRewriter of the selected rules (each rule's own tags are checked)."""
+        """The EquilibriumRewriter of the selected rules.
+
+        Each rule's own tags are checked, plus the group's name: including a
+        phase by name (``including('stabilize')``) includes all its rules.
+        """
         selected = [e.rewriter for e in self.entries.values()
-                    if query.accepts(e.tags) and not _excluded_by_name(query, e.name)]
+                    if query.accepts(e.tags | {self.name}) and not _excluded_by_name(query, e.name)]
         node_rules = [r for r in selected if isinstance(r, NodeRewriter)]
         graph_rules = [r for r in selected if isinstance(r, GraphRewriter)]
         return EquilibriumRewriter(node_rules, graph_rules, name=self.name)
@@ -87,6 +91,13 @@ class RewriteGroup:
 
 def _excluded_by_name(query, name):
     return name in query.exclude
+
+
+def _names_a_rule(query, entry):
+    """True if ``query`` names a rule of the group phase ``entry`` and excludes none of the phase's tags."""
+    group = entry.rewriter
+    return (isinstance(group, RewriteGroup) and not entry.tags & set(query.exclude)
+            and any(name in query.include for name in group.entries))
 
 
 class PhaseDB:
@@ -105,10 +116,15 @@ class PhaseDB:
         return self.entries[name].rewriter
 
     def phases(self, query):
-        """``[(name, graph rewriter)]`` of the selected phases, in position order."""
+        """``[(name, graph rewriter)]`` of the selected phases, in position order.
+
+        A phase runs when the query accepts its tags, or when the query includes
+        one of its rules by name (``get_mode('FAST_COMPILE').including('log1p')``),
+        unless the query excludes the phase.
+        """
         chosen = []
         for entry in sorted(self.entries.values(), key=lambda e: (e.position, e.name)):
-            if not query.accepts(entry.tags):
+            if not (query.accepts(entry.tags) or _names_a_rule(query, entry)):
                 continue
             rewriter = entry.rewriter
             if isinstance(rewriter, RewriteGroup):

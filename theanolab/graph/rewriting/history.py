@@ -26,6 +26,9 @@ from theanolab.graph.fgraph import OUTPUT
 
 __all__ = ["RewriteHistory", "RewriteStep"]
 
+#: the reason FunctionGraph.replace_all gives the changes that undo a refused step
+_REVERT = "revert"
+
 
 @dataclass
 class RewriteStep:
@@ -83,6 +86,7 @@ class RewriteHistory:
         self.origin = {var: var for var in fgraph.variables}
 
     def on_step_begin(self, fgraph, reason, pairs):
+        self._implicit = False
         self._current = RewriteStep(
             index=len(self.steps) + 1,
             rewrite=str(reason) if reason is not None else "replace",
@@ -102,9 +106,10 @@ class RewriteHistory:
 
     def on_import(self, fgraph, node, reason):
         step = self._step()
-        step.added.append(node)
         step.events.append(("import", node, tuple(node.inputs)))
-        node.tag.created_by = step.rewrite
+        if reason != _REVERT:  # undoing a refused step brings old nodes back: it creates nothing
+            step.added.append(node)
+            node.tag.created_by = step.rewrite
 
     def on_change_input(self, fgraph, node, i, old, new, reason):
         self._step().events.append(("change", node, i, new))
@@ -112,7 +117,12 @@ class RewriteHistory:
             self.on_step_end(fgraph, reason, True)
 
     def on_prune(self, fgraph, node, reason):
-        self._step().removed.append(node)
+        if reason == _REVERT:
+            return
+        # a change made outside replace_all is closed before its prunes: they belong to it
+        step = self._current if self._current is not None else (self.steps[-1] if self.steps else None)
+        if step is not None:
+            step.removed.append(node)
 
     def on_step_end(self, fgraph, reason, committed):
         step, self._current, self._implicit = self._current, None, False
@@ -142,6 +152,20 @@ class RewriteHistory:
         if not self.steps:
             return "(no rewrite changed the graph)"
         return "\n".join(step.describe() for step in self.steps)
+
+    @property
+    def user_graph(self):
+        """The step-0 graph itself (:meth:`graph_at` returns copies): read or run it, never change it."""
+        return self._base
+
+    def original(self, var):
+        """The variable of :attr:`user_graph` that ``var`` of the rewritten graph stands for, or None.
+
+        None for a variable that no step-0 variable was replaced by (a
+        temporary a rule built inside its replacement).  Checking modes use it
+        to compare each rewritten value with the user's.
+        """
+        return self._base_equiv.get(self.origin.get(var))
 
     def rewrites_used(self):
         """``{rule name: number of steps}``, in the order rules first fired."""

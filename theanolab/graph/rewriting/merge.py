@@ -10,6 +10,7 @@ turns into ``2 * (x+y)``.
 from __future__ import annotations
 
 from theanolab.graph.basic import Constant
+from theanolab.graph.fgraph import InconsistencyError
 from theanolab.graph.rewriting.basic import GraphRewriter
 
 __all__ = ["MergeRewriter"]
@@ -37,7 +38,10 @@ class MergeRewriter(GraphRewriter):
             except TypeError:  # an op that cannot be hashed is never merged
                 continue
             if other is not node and other in fgraph.apply_nodes:
-                fgraph.replace_all(list(zip(node.outputs, other.outputs)), reason=self)
+                try:
+                    fgraph.replace_all(list(zip(node.outputs, other.outputs)), reason=self)
+                except InconsistencyError:  # e.g. a second reader of a value destroyed in place
+                    continue
                 changed = True
         return changed
 

@@ -1,3 +1,9 @@
 """The tensor rewrite rules; importing this package registers them in ``optdb``."""
 
+from theanolab.tensor.rewriting import shape  # noqa: F401
+from theanolab.tensor.rewriting import canonicalize  # noqa: F401
+from theanolab.tensor.rewriting import specialize  # noqa: F401
 from theanolab.tensor.rewriting import stabilize  # noqa: F401
+from theanolab.tensor.rewriting import blas  # noqa: F401
+from theanolab.tensor.rewriting import fusion  # noqa: F401
+from theanolab.tensor.rewriting import inplace  # noqa: F401

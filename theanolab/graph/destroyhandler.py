@@ -1,0 +1,132 @@
+"""The destroy handler: the guard that makes in-place operations safe.
+
+An op that overwrites an input (its ``destroy_map``) saves a full-size
+allocation, but only if nobody needs that input's value afterwards.  The
+:class:`DestroyHandler` is a FunctionGraph feature whose ``validate`` refuses
+(InconsistencyError) any graph where a node destroys a variable that
+
+- is a graph input (a function argument, or a shared variable's storage),
+  or a constant;
+- is a graph output (the caller would receive overwritten values);
+- has another client (another node still reads it: refusing this means no
+  ordering constraints between nodes are ever needed);
+
+or where the same holds for any variable the destroyed one is a *view* of
+(``view_map``: a DimShuffle, a Subtensor...) or an in-place result of
+(``destroy_map``), since those share its memory.  In short: the destroyer must
+be the only consumer of that memory, and the memory must belong to the graph.
+
+Because ``FunctionGraph.replace_all`` validates every change and undoes one
+that a feature refuses, an in-place rewrite simply proposes its replacement:
+an unsafe one never gets into the graph.  Rewrites may also ask first, with
+:meth:`DestroyHandler.refusal`, to avoid proposing it at all.
+
+>>> import theanolab.tensor as T
+>>> from theanolab.graph.fgraph import FunctionGraph
+>>> x = T.dvector('x')
+>>> fgraph = FunctionGraph([x], [T.exp(x) * 2])
+>>> handler = ensure_destroy_handler(fgraph)
+>>> [node] = [n for n in fgraph.apply_nodes if str(n.op).startswith('Elemwise{mul')]
+>>> print(handler.refusal(node, 0))  # exp(x) is used by this node only: it may be overwritten
+None
+>>> [node] = [n for n in fgraph.apply_nodes if str(n.op).startswith('Elemwise{exp')]
+>>> handler.refusal(node, 0)
+'x is an input of the graph (a function argument or a shared variable)'
+"""
+
+from __future__ import annotations
+
+from theanolab.graph.basic import Constant
+from theanolab.graph.fgraph import OUTPUT, InconsistencyError
+
+__all__ = ["DestroyHandler", "ensure_destroy_handler", "aliased_source"]
+
+
+def aliased_source(var):
+    """The variable whose memory ``var`` shares through one view or in-place op, or None."""
+    node = var.owner
+    if node is None:
+        return None
+    positions = node.op.view_map.get(var.index) or node.op.destroy_map.get(var.index)
+    return node.inputs[positions[0]] if positions else None
+
+
+class DestroyHandler:
+    """FunctionGraph feature refusing in-place operations that could overwrite a needed value.
+
+    It keeps the set of destroying nodes up to date as nodes are imported and
+    pruned, so validating a change costs time in proportion to the in-place
+    nodes only.
+    """
+
+    def __init__(self):
+        self.fgraph = None
+        self.destroyers = set()
+
+    # ------------------------------------------------------------------ feature hooks
+
+    def on_attach(self, fgraph):
+        if self.fgraph is not None:
+            raise ValueError("a DestroyHandler guards one graph; attach a new one")
+        if any(isinstance(f, DestroyHandler) for f in fgraph.features):
+            raise ValueError("this graph already has a DestroyHandler")
+        self.fgraph = fgraph
+        self.destroyers = {node for node in fgraph.apply_nodes if node.op.destroy_map}
+
+    def on_detach(self, fgraph):
+        self.fgraph = None
+        self.destroyers = set()
+
+    def on_import(self, fgraph, node, reason):
+        if node.op.destroy_map:
+            self.destroyers.add(node)
+
+    def on_prune(self, fgraph, node, reason):
+        self.destroyers.discard(node)
+
+    def clone(self):
+        """A copied graph gets a handler of its own."""
+        return DestroyHandler()
+
+    def validate(self, fgraph):
+        for node in self.destroyers:
+            for positions in node.op.destroy_map.values():
+                for i in positions:
+                    reason = self.refusal(node, i)
+                    if reason is not None:
+                        raise InconsistencyError(f"{node.op} may not overwrite its input {i} "
+                                                 f"({node.inputs[i]}): {reason}")
+
+    # ------------------------------------------------------------------ the rule
+
+    def refusal(self, node, i):
+        """Why ``node`` may not overwrite its input ``i`` (a sentence), or None if it may.
+
+        ``node`` need not destroy anything yet: asked about the node an
+        in-place version would replace, it tells whether that version would be
+        accepted.
+        """
+        fgraph = self.fgraph
+        var, consumer = node.inputs[i], node
+        while var is not None:
+            if isinstance(var, Constant):
+                return f"{var} is a constant"
+            if var in fgraph.inputs:
+                return f"{var} is an input of the graph (a function argument or a shared variable)"
+            for client, _ in fgraph.clients.get(var, ()):
+                if client == OUTPUT:
+                    return f"{var} is an output of the graph"
+                if client is not consumer:
+                    return f"{var} is also used by {client.op}"
+            var, consumer = aliased_source(var), var.owner
+        return None
+
+
+def ensure_destroy_handler(fgraph):
+    """The graph's DestroyHandler, attached now if it has none."""
+    for feature in fgraph.features:
+        if isinstance(feature, DestroyHandler):
+            return feature
+    handler = DestroyHandler()
+    fgraph.attach_feature(handler)
+    return handler

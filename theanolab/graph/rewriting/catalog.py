@@ -1,0 +1,128 @@
+"""The catalog of registered rewrites: every phase and rule, with its tags, source and rule text.
+
+It is what ``docs/rewrites.md`` shows, generated rather than written by hand
+so it cannot drift from the code::
+
+    python -m theanolab.graph.rewriting.catalog            # the Markdown table
+    python -m theanolab.graph.rewriting.catalog --write docs/rewrites.md
+
+The graph layer knows no tensor rule, so the command first imports the module
+that registers them (``theanolab.tensor.rewriting``, or ``--rules MODULE``).
+
+>>> from theanolab.graph.rewriting.catalog import catalog
+>>> [row.name for row in catalog() if row.phase == "merge1"]
+['merge']
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import posixpath
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from theanolab.graph.rewriting.basic import GraphRewriter
+from theanolab.graph.rewriting.db import RewriteGroup, optdb
+from theanolab.graph.rewriting.pattern import PatternRewriter
+
+__all__ = ["RuleInfo", "catalog", "markdown_table", "replace_table", "BEGIN", "END", "main"]
+
+BEGIN = "<!-- rules:begin (written by python -m theanolab.graph.rewriting.catalog --write) -->"
+END = "<!-- rules:end -->"
+
+#: tags every rule of a phase carries anyway: left out of the table to keep it readable
+_IMPLIED_TAGS = {"fast_run"}
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One row of the catalog: a rule (or a whole-phase graph rewriter) and where it runs."""
+
+    phase: str
+    position: float
+    name: str
+    kind: str  # "pattern", "node" or "graph"
+    tags: tuple
+    source: tuple | None  # (file relative to the theanolab package, line)
+    doc: str
+
+    @property
+    def where(self):
+        """``theanolab/<file>:<line>``, the place a student opens to read the rule."""
+        return f"{posixpath.normpath('theanolab/' + self.source[0])}:{self.source[1]}" if self.source else ""
+
+
+def _kind(rewriter):
+    if isinstance(rewriter, PatternRewriter):
+        return "pattern"
+    return "graph" if isinstance(rewriter, GraphRewriter) else "node"
+
+
+def _first_line(rewriter):
+    doc = getattr(rewriter, "__doc__", None) or ""
+    lines = [line.strip() for line in doc.strip().splitlines()]
+    return lines[0] if lines else ""
+
+
+def _info(phase, rewriter, name, tags):
+    return RuleInfo(phase.name, phase.position, name, _kind(rewriter),
+                    tuple(sorted(set(tags) - {name} - _IMPLIED_TAGS)),
+                    getattr(rewriter, "source", None), _first_line(rewriter))
+
+
+def catalog(db=optdb):
+    """Every phase of ``db`` in running order, and inside a group every rule in registration order."""
+    rows = []
+    for phase in sorted(db.entries.values(), key=lambda e: (e.position, e.name)):
+        if isinstance(phase.rewriter, RewriteGroup):
+            rows.extend(_info(phase, entry.rewriter, entry.name, entry.tags)
+                        for entry in phase.rewriter.entries.values())
+        else:
+            name = phase.rewriter.name or phase.name
+            rows.append(_info(phase, phase.rewriter, name, phase.tags - {phase.name}))
+    return rows
+
+
+def _escape(text):
+    return text.replace("|", "\\|")
+
+
+def markdown_table(rows):
+    """The catalog as a Markdown table (one line per rule)."""
+    lines = ["| phase | rule | kind | other tags | what it does | source |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        lines.append(f"| {row.phase} ({row.position:g}) | `{row.name}` | {row.kind} | {', '.join(row.tags)} "
+                     f"| {_escape(row.doc)} | `{row.where}` |")
+    return "\n".join(lines)
+
+
+def replace_table(document, table):
+    """``document`` with the text between the catalog markers replaced by ``table``."""
+    if BEGIN not in document or END not in document:
+        raise ValueError(f"the document must contain the markers {BEGIN!r} and {END!r}")
+    head, rest = document.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{table}\n{END}{tail}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", default="theanolab.tensor.rewriting",
+                        help="the module whose import registers the rules (default: %(default)s)")
+    parser.add_argument("--write", metavar="FILE", help="replace the table between the markers in FILE")
+    args = parser.parse_args(argv)
+    importlib.import_module(args.rules)
+    table = markdown_table(catalog())
+    if args.write:
+        path = Path(args.write)
+        path.write_text(replace_table(path.read_text(), table))
+    else:
+        sys.stdout.write(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
