@@ -24,8 +24,10 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from theanolab.graph.rewriting.catalog import replace_between_markers
+
 __all__ = ["SCRIPTS", "format_seconds", "machine_description", "render_graph_table", "render_table",
-           "replace_block", "run_script"]
+           "run_script"]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -190,15 +192,6 @@ def render_graph_table(rows):
     return lines
 
 
-def replace_block(document, block):
-    """``document`` with the text between the markers replaced by ``block``."""
-    if BEGIN not in document or END not in document:
-        raise ValueError(f"{DOCUMENT.name} must contain the markers {BEGIN!r} and {END!r}")
-    head, rest = document.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{block}\n{END}{tail}"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes; print the table, write nothing")
@@ -215,7 +208,7 @@ def main(argv=None):
     block = "\n".join(lines)
     print(block)
     if not args.quick:
-        DOCUMENT.write_text(replace_block(DOCUMENT.read_text(), block))
+        DOCUMENT.write_text(replace_between_markers(DOCUMENT.read_text(), block, BEGIN, END))
         print(f"wrote {DOCUMENT.relative_to(ROOT)}", file=sys.stderr)
     failed = [row["workload"] for row in rows if "failed" in row]
     return 1 if failed else 0

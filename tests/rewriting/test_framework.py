@@ -37,7 +37,7 @@ from theanolab.graph.rewriting import (
     optdb,
     register,
 )
-from theanolab.graph.rewriting.catalog import BEGIN, END, catalog, markdown_table, replace_table
+from theanolab.graph.rewriting.catalog import BEGIN, END, catalog, markdown_table, replace_between_markers
 from theanolab.graph.rewriting.catalog import main as catalog_main
 from theanolab.tensor import math as tm
 from theanolab.tensor.elemwise import DimShuffle, Elemwise
@@ -557,7 +557,7 @@ def test_catalog_markdown_table_and_markers(tmp_path):
     text = page.read_text()
     assert text.startswith(f"intro\n{BEGIN}\n| phase |") and text.endswith(f"{END}\noutro\n")
     with pytest.raises(ValueError, match="markers"):
-        replace_table("no markers", "table")
+        replace_between_markers("no markers", "table")
 
 
 def test_docs_list_the_registered_rules():

@@ -16,10 +16,8 @@ import theanolab.tensor as T
 from helpers import random_array
 from theanolab import scalar as ts
 from theanolab.compile.mode import Mode, get_mode
-from theanolab.config import change_flags
 from theanolab.gradient import verify_grad
 from theanolab.printing import debugprint, pp, to_dot
-from theanolab.scalar import composite as composite_module
 from theanolab.scalar.composite import Composite
 from theanolab.tensor.elemwise import Elemwise
 from theanolab.tensor.rewriting.fusion import MAX_INPUTS
@@ -29,18 +27,6 @@ UNFUSED = get_mode("FAST_RUN").excluding("fusion")
 NO_REWRITES = Mode(optimizer=None)
 
 
-@pytest.fixture(autouse=True)
-def raise_on_rewrite_errors():
-    with change_flags(on_opt_error="raise"):
-        yield
-
-
-@pytest.fixture(params=["whole", "blocked"])
-def blocked(request, monkeypatch):
-    """Run a test with the default block size (small arrays: whole) and with 64-element blocks."""
-    if request.param == "blocked":
-        monkeypatch.setattr(composite_module, "BLOCK", 64)
-    return request.param
 
 
 def scalars(*dtypes):

@@ -15,7 +15,6 @@ import theanolab
 import theanolab.tensor as T
 from theanolab import scalar as ts
 from theanolab.compile.mode import Mode, get_mode
-from theanolab.config import change_flags
 from theanolab.graph.destroyhandler import DestroyHandler, aliased_source, ensure_destroy_handler
 from theanolab.graph.fgraph import FunctionGraph, InconsistencyError
 from theanolab.graph.rewriting import RewriteHistory
@@ -27,17 +26,6 @@ FAST_RUN = get_mode("FAST_RUN")
 NO_REWRITES = Mode(optimizer=None)
 
 
-@pytest.fixture(autouse=True)
-def raise_on_rewrite_errors():
-    with change_flags(on_opt_error="raise"):
-        yield
-
-
-@pytest.fixture(params=["whole", "blocked"])
-def blocked(request, monkeypatch):
-    if request.param == "blocked":
-        monkeypatch.setattr(composite_module, "BLOCK", 64)
-    return request.param
 
 
 def destroyers(f):

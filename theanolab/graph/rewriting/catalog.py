@@ -27,7 +27,7 @@ from theanolab.graph.rewriting.basic import GraphRewriter
 from theanolab.graph.rewriting.db import RewriteGroup, optdb
 from theanolab.graph.rewriting.pattern import PatternRewriter
 
-__all__ = ["RuleInfo", "catalog", "markdown_table", "replace_table", "BEGIN", "END", "main"]
+__all__ = ["RuleInfo", "catalog", "markdown_table", "replace_between_markers", "BEGIN", "END", "main"]
 
 BEGIN = "<!-- rules:begin (written by python -m theanolab.graph.rewriting.catalog --write) -->"
 END = "<!-- rules:end -->"
@@ -99,13 +99,17 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
-def replace_table(document, table):
-    """``document`` with the text between the catalog markers replaced by ``table``."""
-    if BEGIN not in document or END not in document:
-        raise ValueError(f"the document must contain the markers {BEGIN!r} and {END!r}")
-    head, rest = document.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{table}\n{END}{tail}"
+def replace_between_markers(document, text, begin=BEGIN, end=END):
+    """``document`` with what lies between the ``begin`` and ``end`` markers replaced by ``text``.
+
+    Generated sections of hand-written pages (this rules table, the benchmark
+    table) are kept between such markers so the prose around them survives.
+    """
+    if begin not in document or end not in document:
+        raise ValueError(f"the document must contain the markers {begin!r} and {end!r}")
+    head, rest = document.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{text}\n{end}{tail}"
 
 
 def main(argv=None):
@@ -118,7 +122,7 @@ def main(argv=None):
     table = markdown_table(catalog())
     if args.write:
         path = Path(args.write)
-        path.write_text(replace_table(path.read_text(), table))
+        path.write_text(replace_between_markers(path.read_text(), table))
     else:
         sys.stdout.write(table + "\n")
     return 0
