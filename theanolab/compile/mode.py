@@ -22,7 +22,6 @@ Mode(linker='py', optimizer='fast_compile')
 
 from __future__ import annotations
 
-import warnings
 
 from theanolab.config import config
 
@@ -125,30 +124,18 @@ class Mode:
         Checking modes override this to watch the run; ``maker`` gives them the
         rewrite history too.
         """
+        if self.backend == "c":
+            from theanolab.backends.c.linker import build_c_runner
+
+            return build_c_runner(maker.fgraph, input_cells, allow_gc=config.allow_gc)
         from theanolab.backends.py import VM
 
-        backend = self.backend
-        if backend != "py":
-            raise ValueError(f"unknown backend {backend!r}")
         return VM(maker.fgraph, input_cells, allow_gc=config.allow_gc)
 
     @property
     def backend(self):
-        """The backend that runs this mode today (the reference one until the C backend lands)."""
-        backend = _LINKERS[self.linker]
-        if backend == "c":
-            _warn_once("the C backend is not available yet: using the NumPy reference backend")
-            return "py"
-        return backend
-
-
-_warned = set()
-
-
-def _warn_once(message):
-    if message not in _warned:
-        _warned.add(message)
-        warnings.warn(message, stacklevel=3)
+        """``'c'`` (C kernels where ops have them, ``perform`` elsewhere) or ``'py'`` (reference)."""
+        return _LINKERS[self.linker]
 
 
 #: checking modes live in modules of their own (which import this one): ``{class name: module}``.

@@ -33,8 +33,9 @@ class VM:
     a finding about the node, not a failure inside it.
     """
 
-    def __init__(self, fgraph, input_cells, allow_gc=True, hook=None):
+    def __init__(self, fgraph, input_cells, allow_gc=True, hook=None, thunks=None):
         self.fgraph = fgraph
+        self.thunks = thunks or {}
         self.nodes = fgraph.toposort()
         self.hook = hook
         cells = dict(zip(fgraph.inputs, input_cells))
@@ -48,8 +49,9 @@ class VM:
             if var not in cells and isinstance(var, Constant):
                 cells[var] = [var.data]
         self.cells = cells
-        self.steps = [(node, node.op.perform, [cells[v] for v in node.inputs], [cells[v] for v in node.outputs])
-                      for node in self.nodes]
+        # ``thunks[node]`` (a C kernel, say) replaces ``node.op.perform``, with the same signature.
+        self.steps = [(node, self.thunks.get(node, node.op.perform), [cells[v] for v in node.inputs],
+                       [cells[v] for v in node.outputs]) for node in self.nodes]
         self.output_cells = [cells[v] for v in fgraph.outputs]
         # Emptied after each call: an op may reuse its output buffer, which the caller now owns.
         self.computed_output_cells = [cells[v] for v in fgraph.outputs if v.owner is not None]

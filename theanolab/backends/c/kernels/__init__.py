@@ -1,0 +1,1 @@
+"""C kernels by op family; importing this package registers them on ``c_kernel``."""
