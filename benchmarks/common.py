@@ -1,58 +1,82 @@
-"""What every benchmark script shares: timing, the optional PyTensor column, the JSON line.
+"""What every benchmark script shares: timing, the columns' processes, targets, the JSON lines.
 
-Each script times one workload on theanolab, NumPy and (when installed) PyTensor
-in the same process, checks that the three agree on the numbers, and prints ONE
-JSON line::
+A script describes its workload as one or more :class:`Row` and gives one
+measuring function per *family* of columns (see ``columns.py``)::
+
+    theano(lib, T, data, args)   # theanolab (C and py) and PyTensor (C, twice): Theano's API
+    numpy(data, args)            # NumPy written by hand
+    jax(jax, jnp, data, args)    # jax.jit (and jax.grad) of the same function
+    c(data, args)                # a hand-written C anchor
+
+:func:`run` starts one process per column (the same script with ``--column``),
+each measuring its library alone, and prints ONE JSON line per row::
 
     {"workload": ..., "params": {...}, "unit": "s/step",
-     "results": {"theanolab": {"seconds": ...}, "numpy": {...}, "pytensor": {...}}}
+     "results": {"theanolab": {"seconds": ..., "matches_numpy": true}, "numpy": {...}, ...},
+     "target": {"text": "at most 0.75x PyTensor C + OpenBLAS", "met": true}}
 
-A column that cannot run says why instead of a time:
-``{"skipped": "PyTensor is not installed (pip install -e '.[bench]')"}``.
-``benchmarks/run_all.py`` runs every script and turns the lines into the table
-in ``docs/benchmarks.md``.
+A measuring function returns one result per row (a dict, or a list of dicts
+for several rows); a dict given instead of a function is that column's result
+without starting a process (``numpy=skipped("NumPy has no compile step")``).  A column that cannot run says why instead of a time
+(``{"skipped": ...}``; a missing optional library is skipped, never an error),
+and one that fails gives ``{"error": ...}``: the others still run.  Times are
+medians of repeated batches.  ``benchmarks/run_all.py`` runs every script and
+turns the lines into the tables in ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
+from columns import COLUMNS, by_name, process_environment
 
 __all__ = [
-    "BACKENDS",
-    "PYTENSOR_MISSING",
+    "Row",
+    "Target",
     "agree",
-    "best_time",
+    "argument_parser",
     "column",
-    "compare",
-    "emit",
-    "import_pytensor",
+    "how_it_runs",
+    "median_time",
     "parse_args",
+    "run",
     "skipped",
 ]
 
-BACKENDS = ("theanolab", "numpy", "pytensor")
+COLUMN_TIMEOUT_S = 300
 
 
-def parse_args(description, argv=None):
-    """Common flags: ``--quick`` shrinks the workload so the harness itself can be tested."""
+def argument_parser(description, threads=1):
+    """Common flags; ``threads`` is the script's default thread count for every library."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
-        "--quick", action="store_true", help="tiny sizes and one repeat: checks the script runs, times nothing useful"
+        "--quick", action="store_true", help="tiny sizes and one call: checks the script runs, times nothing useful"
     )
-    parser.add_argument("--budget", type=float, default=1.0, help="seconds to spend timing each backend")
-    return parser.parse_args(argv)
+    parser.add_argument("--budget", type=float, default=1.0, help="seconds to spend timing each column")
+    parser.add_argument("--threads", type=int, default=threads, help="BLAS/OpenMP threads for every library")
+    parser.add_argument("--column", choices=[c.name for c in COLUMNS], help=argparse.SUPPRESS)  # a column's process
+    return parser
 
 
-def best_time(fn, budget=1.0, quick=False, repeats=5):
-    """Seconds per call of ``fn()``: the best of ``repeats`` timed batches.
+def parse_args(description, argv=None, threads=1):
+    return argument_parser(description, threads).parse_args(argv)
 
-    The best batch, not the mean, because the machine is shared and other
-    processes only ever add time.  One untimed warm-up call runs first so
+
+def median_time(fn, budget=1.0, quick=False, repeats=7):
+    """Seconds per call of ``fn()``: the median of ``repeats`` timed batches.
+
+    The median, because the machine is shared: a neighbour's burst spoils a
+    batch or two, not the middle one.  One untimed warm-up call runs first so
     one-off costs (first-call allocation, lazy compilation) are not counted; a
     second call sizes the batches so all of them take about ``budget`` seconds.
     """
@@ -63,63 +87,33 @@ def best_time(fn, budget=1.0, quick=False, repeats=5):
     if quick:
         return once
     number = max(1, int(budget / repeats / max(once, 1e-7)))
-    best = float("inf")
+    batches = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(number):
             fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
+        batches.append((time.perf_counter() - start) / number)
+    return statistics.median(batches)
 
 
-def import_pytensor():
-    """The ``pytensor`` module, or None when the optional ``bench`` extra is not installed."""
-    try:
-        import pytensor
-    except ImportError:
-        return None
-    return pytensor
+def how_it_runs(function):
+    """``{"one_c_function": bool}`` for a theanolab function (whole-function C or the mixed VM), else {}."""
+    if not hasattr(function, "one_c_function"):
+        return {}
+    return {"one_c_function": bool(function.one_c_function)}
 
 
 def skipped(reason):
-    """A result column that did not run, with the reason shown in the table."""
+    """A result that did not run, with the reason shown in the table."""
     return {"skipped": reason}
 
 
-PYTENSOR_MISSING = skipped("PyTensor is not installed (pip install -e '.[bench]')")
-
-
 def column(measure, *args):
-    """Run one backend's measurement; a failure becomes that column's error, not a crash.
-
-    The other columns still get timed, and the table shows what broke.
-    """
+    """Run one measurement; a failure becomes that column's error, not a crash."""
     try:
         return measure(*args)
     except Exception as exc:  # noqa: BLE001  (any failure of the measured library is a result)
         return {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]}
-
-
-def compare(compiled, numpy_version, *args):
-    """The three result columns of one workload.
-
-    ``compiled(lib, T, *args)`` measures a Theano-API library (theanolab, then
-    PyTensor when installed); ``numpy_version(*args)`` measures the NumPy baseline.
-    """
-    import theanolab
-    import theanolab.tensor as T
-
-    results = {
-        "theanolab": column(compiled, theanolab, T, *args),
-        "numpy": column(numpy_version, *args),
-        "pytensor": PYTENSOR_MISSING,
-    }
-    pytensor = import_pytensor()
-    if pytensor is not None:
-        import pytensor.tensor as pt
-
-        results["pytensor"] = column(compiled, pytensor, pt, *args)
-    return results
 
 
 def agree(expected, got, rtol=1e-6, atol=1e-8):
@@ -130,11 +124,108 @@ def agree(expected, got, rtol=1e-6, atol=1e-8):
     )
 
 
-def emit(workload, params, unit, results, **extra):
-    """Print the script's one JSON line (the only line it writes to stdout)."""
-    missing = [name for name in BACKENDS if name not in results]
-    if missing:
-        raise ValueError(f"benchmark {workload!r} gave no result for {missing}")
-    line = {"workload": workload, "params": params, "unit": unit, "results": results, **extra}
-    sys.stdout.write(json.dumps(line, sort_keys=False) + "\n")
+@dataclass(frozen=True)
+class Target:
+    """theanolab's goal on a row: at most ``factor`` times ``column``'s time, or at most ``seconds``.
+
+    ``check(results)`` replaces both for goals that are not a time.  ``met`` is
+    None when the column it is measured against did not run.
+    """
+
+    text: str
+    column: str | None = None
+    factor: float = 1.0
+    seconds: float | None = None
+    check: object = None
+
+    def met(self, results):
+        if self.check is not None:
+            return self.check(results)
+        ours = results.get("theanolab", {}).get("seconds")
+        limit = self.seconds
+        if self.column is not None:
+            theirs = results.get(self.column, {}).get("seconds")
+            if theirs is None:
+                return None
+            limit = self.factor * theirs
+        return ours is not None and ours <= limit
+
+
+@dataclass(frozen=True)
+class Row:
+    """One workload of a script: one line of the table."""
+
+    workload: str
+    params: dict = field(default_factory=dict)
+    unit: str = "s/call"
+    target: Target | None = None
+
+
+def _libraries(column_spec):
+    """The modules handed to a column's measuring function."""
+    if column_spec.family == "theano":
+        return importlib.import_module(column_spec.module), importlib.import_module(f"{column_spec.module}.tensor")
+    if column_spec.family == "jax":
+        return importlib.import_module("jax"), importlib.import_module("jax.numpy")
+    return ()
+
+
+def _measure_here(args, count, data, measure):
+    """In a column's process: run its measurement and print the results, one per row, as JSON."""
+    libraries = column(_libraries, by_name(args.column))
+    if isinstance(libraries, dict):  # the import failed
+        outcome = libraries
+    else:
+        outcome = column(lambda: measure(*libraries, data(), args))
+    outcome = outcome if isinstance(outcome, list) else [outcome] * count
+    sys.stdout.write(json.dumps(outcome) + "\n")
+
+
+def _measure_in_process(args, column_spec, count, scratch):
+    """Run the script again as ``column_spec``'s process; its results, or the reason it failed."""
+    script = os.path.abspath(sys.modules["__main__"].__file__)
+    command = [sys.executable, script, "--column", column_spec.name, "--threads", str(args.threads),
+               "--budget", str(args.budget)] + (["--quick"] if args.quick else [])
+    env = process_environment(column_spec, args.threads, scratch)
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=COLUMN_TIMEOUT_S,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return [{"error": f"ran longer than {COLUMN_TIMEOUT_S} s"}] * count
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return [{"error": f"exited {done.returncode}: {last}"[:300]}] * count
+    return json.loads(lines[-1])
+
+
+def run(args, rows, data=lambda: None, only=None, **measures):
+    """Measure every column that has a function in ``measures`` and print one JSON line per row.
+
+    ``data()`` builds the inputs, in each column's process only; ``only`` names
+    the columns to run when not all of a family are worth it.
+    """
+    rows = [rows] if isinstance(rows, Row) else list(rows)
+    if args.column:
+        _measure_here(args, len(rows), data, measures[by_name(args.column).family])
+        return
+    results = [{} for _ in rows]
+    with tempfile.TemporaryDirectory() as scratch:
+        for spec in COLUMNS:
+            if spec.family not in measures or (only is not None and spec.name not in only):
+                continue
+            reason = spec.missing()
+            if isinstance(measures[spec.family], dict):  # a fixed result, e.g. skipped("no compile step")
+                outcome = [measures[spec.family]] * len(rows)
+            elif reason:  # an optional library that is not installed: said once, above the table
+                outcome = [dict(skipped(reason), missing=True)] * len(rows)
+            else:
+                outcome = _measure_in_process(args, spec, len(rows), scratch)
+            for row_results, result in zip(results, outcome):
+                row_results[spec.name] = result
+    for row, row_results in zip(rows, results):
+        line = {"workload": row.workload, "params": row.params, "unit": row.unit, "results": row_results}
+        if row.target is not None:
+            line["target"] = {"text": row.target.text, "met": row.target.met(row_results)}
+        sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()

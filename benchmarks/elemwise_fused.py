@@ -6,29 +6,40 @@ as one loop.  Prints one JSON line: seconds per evaluation.
 """
 
 import numpy as np
-
-from common import agree, best_time, compare, emit, parse_args
+from common import Row, agree, how_it_runs, median_time, parse_args, run
 from models import fused_expression
+
+
+def make_data(size, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(size), rng.standard_normal(size)
 
 
 def compiled_eval(lib, T, data, args):
     x, y = T.dvector("x"), T.dvector("y")
     f = lib.function([x, y], fused_expression(x, y, T.exp, T.tanh))
     ok = agree(fused_expression(*data, np.exp, np.tanh), f(*data))
-    return {"seconds": best_time(lambda: f(*data), args.budget, args.quick), "matches_numpy": ok}
+    return {"seconds": median_time(lambda: f(*data), args.budget, args.quick), "matches_numpy": ok,
+            **how_it_runs(f)}
 
 
 def numpy_eval(data, args):
-    return {"seconds": best_time(lambda: fused_expression(*data, np.exp, np.tanh), args.budget, args.quick)}
+    return {"seconds": median_time(lambda: fused_expression(*data, np.exp, np.tanh), args.budget, args.quick)}
+
+
+def jax_eval(jax, jnp, data, args):
+    x, y = jax.device_put(data)
+    f = jax.jit(lambda x, y: fused_expression(x, y, jnp.exp, jnp.tanh))
+    ok = agree(fused_expression(*data, np.exp, np.tanh), f(x, y))
+    return {"seconds": median_time(lambda: f(x, y).block_until_ready(), args.budget, args.quick),
+            "matches_numpy": ok}
 
 
 def main(argv=None):
     args = parse_args(__doc__, argv)
     size = 1000 if args.quick else 10_000_000
-    rng = np.random.default_rng(0)
-    data = (rng.standard_normal(size), rng.standard_normal(size))
-    results = compare(compiled_eval, numpy_eval, data, args)
-    emit("fused elementwise", {"elements": size, "dtype": "float64"}, "s/call", results)
+    row = Row("fused elementwise", {"elements": size, "dtype": "float64", "threads": args.threads})
+    run(args, row, lambda: make_data(size), theano=compiled_eval, numpy=numpy_eval, jax=jax_eval)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 theanolab and PyTensor share Theano's API, so each builder takes the library
 (``theanolab`` or ``pytensor``) and its tensor module and builds the same graph
 on either.  The NumPy versions are the hand-derived forward and backward passes
-the compiled functions are checked against.
+the compiled functions are checked against.  The JAX versions take ``jax`` and
+``jax.numpy`` (so that this module imports without JAX) and differentiate with
+``jax.grad``; they write the cross-entropy from the logits, stably, since JAX
+has no stability rewrites to do it for them.
 """
 
 from __future__ import annotations
@@ -11,16 +14,25 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "chain",
+    "chain_coefficients",
     "fused_expression",
+    "jax_chain_grad",
+    "jax_logistic_step",
+    "jax_mlp_step",
+    "jax_rnn",
     "logistic_regression",
     "logistic_regression_data",
+    "logistic_xent",
     "mlp",
     "mlp_data",
+    "numpy_chain_grad",
     "numpy_logistic_step",
     "numpy_mlp_step",
     "numpy_rnn",
     "rnn",
     "rnn_data",
+    "sigmoid_xent",
 ]
 
 LEARNING_RATE = 0.1
@@ -75,6 +87,22 @@ def numpy_logistic_step(x, y, w, b):
     return p_1 > 0.5, xent, w - LEARNING_RATE * gw, b - LEARNING_RATE * gb
 
 
+def jax_logistic_step(jax, jnp):
+    """The same step as a jitted JAX function: ``step((w, b), x, y)`` -> (prediction, xent, (new_w, new_b))."""
+
+    def cost(params, x, y):
+        w, b = params
+        z = x @ w + b
+        xent = y * jnp.logaddexp(0.0, -z) + (1 - y) * jnp.logaddexp(0.0, z)
+        return xent.mean() + L2 * (w**2).sum(), (jax.nn.sigmoid(z) > 0.5, xent)
+
+    def step(params, x, y):
+        grads, (prediction, xent) = jax.grad(cost, has_aux=True)(params, x, y)
+        return prediction, xent, tuple(p - LEARNING_RATE * g for p, g in zip(params, grads))
+
+    return jax.jit(step)
+
+
 def mlp_data(samples, features, hidden, seed=0):
     """Inputs, 0/1 targets and small random weights for a features-hidden-1 network."""
     rng = np.random.default_rng(seed)
@@ -109,6 +137,21 @@ def numpy_mlp_step(x, y, params):
     d_hidden = np.outer(d_out, w2) * (1 - hidden**2)
     grads = (x.T @ d_hidden, d_hidden.sum(axis=0), hidden.T @ d_out, d_out.sum())
     return cost, tuple(p - LEARNING_RATE * g for p, g in zip(params, grads))
+
+
+def jax_mlp_step(jax, jnp):
+    """The same step as a jitted JAX function: ``step(params, x, y)`` -> (cost, new_params)."""
+
+    def cost(params, x, y):
+        w1, b1, w2, b2 = params
+        z = jnp.tanh(x @ w1 + b1) @ w2 + b2
+        return (y * jnp.logaddexp(0.0, -z) + (1 - y) * jnp.logaddexp(0.0, z)).mean()
+
+    def step(params, x, y):
+        value, grads = jax.value_and_grad(cost)(params, x, y)
+        return value, tuple(p - LEARNING_RATE * g for p, g in zip(params, grads))
+
+    return jax.jit(step)
 
 
 def fused_expression(x, y, exp, tanh):
@@ -149,3 +192,59 @@ def numpy_rnn(xs, h0, weights):
         h = np.tanh(x_t @ w_in + h @ w_h + bias)
         states.append(h)
     return np.stack(states)
+
+
+def jax_rnn(jax, jnp, weights):
+    """The same recurrence through ``jax.lax.scan``, jitted: ``run(xs, h0)`` -> every hidden state."""
+    w_in, w_h, bias = (jnp.asarray(w) for w in weights)
+
+    def step(h, x_t):
+        h = jnp.tanh(x_t @ w_in + h @ w_h + bias)
+        return h, h
+
+    return jax.jit(lambda xs, h0: jax.lax.scan(step, h0, xs)[1])
+
+
+def sigmoid_xent(T, z, y):
+    """The tutorial's cross-entropy of a sigmoid, as a Theano user writes it (the rewrites make it stable)."""
+    p_1 = 1 / (1 + T.exp(-z))
+    return -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+
+
+def logistic_xent(z, y, xp):
+    """The same numbers as a careful programmer writes them (``xp``: NumPy or jax.numpy).
+
+    ``-y log s(z) - (1 - y) log(1 - s(z)) = max(z, 0) - y z + log1p(exp(-|z|))``:
+    one ``exp`` and one ``log1p`` per element, exact where ``s(z)`` rounds to 0 or 1.
+    """
+    return xp.maximum(z, 0) - y * z + xp.log1p(xp.exp(-xp.abs(z)))
+
+
+def chain_coefficients(depth, seed=0):
+    """``depth`` pairs ``(w_i, b_i)`` of Python floats: the constants of :func:`chain`."""
+    rng = np.random.default_rng(seed)
+    return [(float(w), float(b)) for w, b in zip(0.5 + rng.random(depth), 0.1 * rng.standard_normal(depth))]
+
+
+def chain(x, coefficients, tanh):
+    """``y = x``, then ``y = tanh(y * w_i + b_i)`` for each pair: a graph as deep as the list is long."""
+    y = x
+    for w, b in coefficients:
+        y = tanh(y * w + b)
+    return y
+
+
+def numpy_chain_grad(x, coefficients):
+    """The gradient of ``chain(x).sum()`` with respect to ``x``, by hand (forward, then back)."""
+    states = [x]
+    for w, b in coefficients:
+        states.append(np.tanh(states[-1] * w + b))
+    grad = np.ones_like(x)
+    for (w, _), y in zip(reversed(coefficients), reversed(states[1:])):
+        grad = grad * (1 - y**2) * w
+    return grad
+
+
+def jax_chain_grad(jax, jnp, coefficients):
+    """``jax.jit(jax.grad(...))`` of the same sum: ``grad(x)``."""
+    return jax.jit(jax.grad(lambda x: chain(x, coefficients, jnp.tanh).sum()))

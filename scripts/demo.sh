@@ -6,4 +6,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup-env.sh"
 
 # Debian packages the demo needs (none yet: the JupyterLab course will add graphviz here).
 setup_env ""
+need_c_toolchain
 exec "$PY" -m theanolab.demo "$@"

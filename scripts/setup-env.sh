@@ -59,3 +59,10 @@ setup_env() {
         echo "$key" >"$stamp"
     fi
 }
+
+# The C backend compiles generated code: it needs a C compiler and the headers of $PY.
+need_c_toolchain() {
+    command -v cc >/dev/null || need_debian_packages gcc libc6-dev
+    "$PY" -c 'import os, sysconfig, sys; sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' ||
+        need_debian_packages python3-dev
+}

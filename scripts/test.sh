@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Set everything up, then run the test suite.  Arguments go to pytest:
-# ./scripts/test.sh tests/test_import.py -x
+# Set everything up, then run the tests.
+#   ./scripts/test.sh                         the whole suite on the NumPy reference backend,
+#                                             then again on the C backend (the default one)
+#   ./scripts/test.sh tests/test_seeds.py -x  arguments go to pytest (one run, default backend)
+# THEANOLAB_FLAGS=linker=py (or c|py) picks the backend of a run: that is the one switch.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup-env.sh"
 
 setup_env "test"
+need_c_toolchain
 cd "$ROOT"
-exec "$PY" -m pytest "$@"
+if [ $# -gt 0 ]; then
+    exec "$PY" -m pytest "$@"
+fi
+say "the suite on the reference backend (linker=py)"
+THEANOLAB_FLAGS="${THEANOLAB_FLAGS:+$THEANOLAB_FLAGS,}linker=py" "$PY" -m pytest -q -p no:cacheprovider --ignore=tests/c
+say "the suite on the C backend (linker=c|py)"
+THEANOLAB_FLAGS="${THEANOLAB_FLAGS:+$THEANOLAB_FLAGS,}linker=c|py" "$PY" -m pytest -q -p no:cacheprovider

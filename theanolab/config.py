@@ -87,8 +87,8 @@ _FLAGS = [
     Flag("device", "cpu", "where compiled functions run: cpu, cuda, cudaN", _device),
     Flag("mode", "FAST_RUN", "default compilation mode of theanolab.function",
          _choice("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode", "NanGuardMode")),
-    Flag("linker", "py", "default backend: py (NumPy reference VM), c, cvm, c|py",
-         _choice("py", "c", "c|py")),
+    Flag("linker", "c|py", "default backend: c|py (C kernels where ops have them, NumPy elsewhere), "
+         "c (the same), py (the NumPy reference, every node through Op.perform)", _choice("py", "c", "c|py")),
     Flag("optimizer", "fast_run", "default rewrite set", _choice("fast_run", "fast_compile", "None")),
     Flag("optimizer_verbose", False, "print every rewrite as it is applied", _bool),
     Flag("on_opt_error", "warn", "what a failing rewrite does: warn and skip it, ignore it, or raise",
@@ -144,6 +144,9 @@ class Config:
             raise ConfigError(f"config flag {name!r}: {exc}") from None
 
     def __getattr__(self, name):
+        values = self._values
+        if name in values:  # the common case, read on hot paths (config.floatX)
+            return values[name]
         if name.startswith("_"):
             raise AttributeError(name)
         if any(flag.startswith(name + ".") for flag in self._flags):

@@ -376,9 +376,9 @@ class _Ids:
 class _TreePrinter:
     """Writes Theano's indented trees, then the inner graphs of the ops that have one."""
 
-    def __init__(self, ids, depth, print_type, stop_on_name, order, clients, cells):
+    def __init__(self, ids, depth, print_type, stop_on_name, order, clients, cells, in_c=frozenset()):
         self.ids, self.depth, self.print_type, self.stop_on_name = ids, depth, print_type, stop_on_name
-        self.order, self.clients, self.cells = order, clients, cells
+        self.order, self.clients, self.cells, self.in_c = order, clients, cells, in_c
         self.lines = []
         self.with_inner_graph = []
 
@@ -401,6 +401,8 @@ class _TreePrinter:
                 text += f" clients:{described}"
         if annotate and var in self.cells:
             text += f" {self.cells[var]}"
+        if annotate and node in self.in_c:
+            text += " [C]"
         return text
 
     def tree(self, root, prefix="", child_prefix="", outer_of=None):
@@ -450,6 +452,17 @@ def _storage_cells(function):
     return getattr(getattr(function, "_vm", None), "cells", {})
 
 
+#: debugprint's last line for a function compiled into one C function.
+_ONE_C_FUNCTION = "(the whole function runs as one generated C function: one call into C per call)"
+
+
+def _nodes_in_c(function):
+    """The nodes a compiled function runs as C kernels (marked ``[C]``; the others run ``perform``)."""
+    if function is None:
+        return frozenset()
+    return frozenset(node for node, backend in function.node_backends.items() if backend == "c")
+
+
 def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_name=False, done=None,
                print_storage=False, print_clients=False, used_ids=None):
     """Print the graph of ``obj`` as Theano's indented tree.
@@ -462,7 +475,10 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
     ``'int'``, ``'id'`` (Python ids) or ``''`` (none); ``stop_on_name`` does not
     expand named variables; ``print_clients`` lists the clients of variables
     used more than once and ``print_storage`` the values in a compiled
-    function's storage.  Pass the same ``done`` and ``used_ids`` dicts to
+    function's storage.  In a compiled function, nodes that run as C kernels
+    end with ``[C]`` (the others run ``Op.perform``), and a last line says so
+    when the whole function runs as one generated C function
+    (``Function.one_c_function``).  Pass the same ``done`` and ``used_ids`` dicts to
     several calls to share ids between them.
 
     ``file=None`` prints to stdout (and returns None), ``file='str'`` returns
@@ -484,10 +500,13 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
         order={node: i for i, node in enumerate(fgraph.toposort())} if fgraph is not None else {},
         clients=fgraph.clients if fgraph is not None and print_clients else {},
         cells=_storage_cells(function) if print_storage else {},
+        in_c=_nodes_in_c(function),
     )
     for out in outputs:
         printer.tree(out)
     printer.inner_graphs()
+    if function is not None and function.one_c_function:
+        printer.lines.append(_ONE_C_FUNCTION)
     text = "".join(line + "\n" for line in printer.lines)
     if file == "str":
         return text

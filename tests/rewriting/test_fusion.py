@@ -24,7 +24,7 @@ from theanolab.tensor.rewriting.fusion import MAX_INPUTS
 
 FUSED = get_mode("FAST_RUN")
 UNFUSED = get_mode("FAST_RUN").excluding("fusion")
-NO_REWRITES = Mode(optimizer=None)
+NO_REWRITES = Mode(linker="py", optimizer=None)  # NumPy semantics: compared bit for bit
 
 
 
@@ -54,7 +54,9 @@ def assert_same_as_unfused(inputs, output, values):
         got, exact, reference = fused(*values), unfused(*values), plain(*values)
     assert got.dtype == exact.dtype == reference.dtype and got.shape == exact.shape
     np.testing.assert_array_equal(got, exact)
-    np.testing.assert_allclose(got, reference, rtol=1e-5 if got.dtype.kind == "f" else 0)
+    # The C backend's vector math may differ by an ulp, which cancellation can make relatively large.
+    atol = 50 * np.finfo(got.dtype).eps if got.dtype.kind == "f" else 0
+    np.testing.assert_allclose(got, reference, rtol=1e-5 if got.dtype.kind == "f" else 0, atol=atol)
     return fused
 
 
@@ -198,7 +200,8 @@ def test_composite_gradient():
 
 def test_fusion_prints_like_theano():
     x, y, z = T.dvectors("x", "y", "z")
-    f = theanolab.function([x, y, z], (x + y) * z, mode=FUSED)
+    # On the reference backend, so the lines keep Theano's format (no [C] marks).
+    f = theanolab.function([x, y, z], (x + y) * z, mode=Mode(linker="py", optimizer="fast_run"))
     text = debugprint(f, file="str")
     assert text.splitlines()[:4] == ["Elemwise{Composite{((i0 + i1) * i2)}} [id A] ''   0",
                                      " |x [id B]", " |y [id C]", " |z [id D]"]
@@ -292,5 +295,6 @@ def test_fused_graph_is_replayed_by_the_history():
     history = f.maker.rewrite_history
     last = history.graph_at(len(history))
     assert sorted(str(n.op) for n in last.apply_nodes) == sorted(str(n.op) for n in f.maker.fgraph.apply_nodes)
-    replayed = theanolab.function(last.inputs, last.outputs, mode=NO_REWRITES)
+    same_backend = Mode(linker=f.maker.mode.linker, optimizer=None)  # C and NumPy exp may differ by an ulp
+    replayed = theanolab.function(last.inputs, last.outputs, mode=same_backend)
     np.testing.assert_array_equal(replayed(np.arange(3.0), np.ones(3))[0], f(np.arange(3.0), np.ones(3)))

@@ -333,7 +333,12 @@ class Function:
         maker = self.maker
         # The mode decides how the graph runs (a plain VM, or one watched by a checking mode).
         self._vm = maker.mode.build_runner(maker, [c.storage for c in self._containers])
-        self._aliased_outputs = _outputs_that_may_alias(maker.fgraph, maker.n_outputs)
+        # One C function returns fresh arrays only (it copies what may alias); a VM's outputs may alias.
+        self._aliased_outputs = [] if self.one_c_function else _outputs_that_may_alias(maker.fgraph, maker.n_outputs)
+        # A function compiled into one C function has a one-call path: it checks the arguments itself and
+        # returns NotImplemented for any it cannot take as they are (then __call__'s general path runs).
+        fast = getattr(self._vm, "fast_call", None)
+        self._fast = fast if self.unpack_single or not maker.single_output else None
 
     # ------------------------------------------------------------------ calling
 
@@ -342,6 +347,10 @@ class Function:
         return f"{self.name or 'function'}({', '.join(parts)})"
 
     def __call__(self, *args, **kwargs):
+        if self._fast is not None and not kwargs:
+            result = self._fast(*args)
+            if result is not NotImplemented:
+                return result
         explicit = self._explicit
         if len(args) > len(explicit):
             raise TypeError(
@@ -454,6 +463,20 @@ class Function:
             "name": self.name,
         }
         return (_unpickle_function, (state,))
+
+    @property
+    def node_backends(self):
+        """``{node of maker.fgraph: 'c' or 'py'}``: which backend runs each node."""
+        if self.one_c_function:
+            return {node: "c" for node in self.maker.fgraph.toposort()}
+        thunks = getattr(self._vm, "thunks", {})
+        return {node: "c" if node in thunks else "py" for node in self.maker.fgraph.toposort()}
+
+    @property
+    def one_c_function(self):
+        """True if the whole function runs as one generated C function (one call into C per call);
+        False if its nodes run one by one (C kernels or ``perform``) in a virtual machine."""
+        return getattr(self._vm, "one_c_function", False)
 
     def __repr__(self):
         return f"<theanolab.Function {self._signature()}>"

@@ -37,6 +37,9 @@ def _split_tags(text):
 
 #: linker names Theano users write, and the backend that runs them today.
 _LINKERS = {"py": "py", "vm": "py", "vm_nogc": "py", "c": "c", "cvm": "c", "cvm_nogc": "c", "c|py": "c"}
+#: the C linkers that compile a function whose every node has C into one C function (Theano's 'c' and
+#: 'c|py'); the 'cvm' ones always run a virtual machine of per-node C kernels.
+_WHOLE_FUNCTION_LINKERS = ("c", "c|py")
 
 
 class Mode:
@@ -126,15 +129,22 @@ class Mode:
         """
         if self.backend == "c":
             from theanolab.backends.c.linker import build_c_runner
+            from theanolab.backends.c.whole import build_whole_runner
 
-            return build_c_runner(maker.fgraph, input_cells, allow_gc=config.allow_gc)
+            whole = build_whole_runner(maker, input_cells) if self.linker in _WHOLE_FUNCTION_LINKERS else None
+            return whole or build_c_runner(maker.fgraph, input_cells, allow_gc=config.allow_gc)
         from theanolab.backends.py import VM
 
         return VM(maker.fgraph, input_cells, allow_gc=config.allow_gc)
 
     @property
     def backend(self):
-        """``'c'`` (C kernels where ops have them, ``perform`` elsewhere) or ``'py'`` (reference)."""
+        """``'c'`` (C kernels where ops have them, ``perform`` elsewhere) or ``'py'`` (reference).
+
+        With the ``'c'`` and ``'c|py'`` linkers, a function whose every node has
+        C runs as one generated C function (:mod:`theanolab.backends.c.whole`);
+        ``'cvm'`` keeps the virtual machine of per-node kernels.
+        """
         return _LINKERS[self.linker]
 
 

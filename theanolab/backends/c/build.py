@@ -1,44 +1,89 @@
-"""Building C modules with cffi into an on-disk cache.
+"""Building C modules with cffi into the on-disk cache.
 
-A module is identified by a key: the SHA-256 of its source, its cffi
-declarations, the compiler and flags, the NumPy ABI, the platform and the
-theanolab version.  Its entry ``<compiledir>/c/<key[:2]>/<key>/`` holds the
-source (kept, so a compile error can point at it), the built library and a
-``complete`` marker written last with the library's own hash.  So:
+A module is identified by a key: the SHA-256 of its cffi declarations, its
+source, the shipped headers it may include, the full compiler command line,
+the compiler's version, NumPy, the platform's extension ABI and the theanolab
+version.  Its entry in :mod:`theanolab.cache.store` (``<compiledir>/c/...``)
+keeps the generated source, the library and a completion marker.  So:
 
-- a second call, or a second process, finds a complete entry and imports it
-  with no compiler run;
-- two processes building the same module are serialized by a lock file;
-- an entry whose marker is missing or whose library does not match its
-  marker (a build killed half-way, a truncated file) is rebuilt;
+- a second call is answered from memory, a second process from disk, with
+  no compiler run (``stats`` counts each);
+- processes building the same module are serialized by the entry's lock, and
+  the second one finds the first one's complete entry;
+- a missing or garbled marker, or a library that does not match it, is
+  rebuilt;
 - a compiler error raises :class:`CompileError` naming the op(s), the kept
-  source file and the compiler's message.
+  source file and the compiler's own message.
+
+cffi writes the C source (``make_c_source``); the compiler is run here, not
+through setuptools, so that ``config.cxx`` is the compiler really used, its
+messages can be captured, and a build costs one process instead of a
+setuptools import.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
+import functools
 import hashlib
-import importlib.util
 import os
-import platform
+import shlex
 import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from theanolab.cache import store
 from theanolab.config import config
 
-__all__ = ["CompileError", "load_module", "compiler_available", "stats", "cache_root", "kernel_include_dir"]
+__all__ = [
+    "CompileError", "load_module", "forget_loaded", "compiler_available", "compiler_command", "stats",
+    "cache_root", "kernel_include_dir", "DEFAULT_FLAGS",
+]
+
+# -O3 without -ffast-math: results must match NumPy's bit for bit outside
+# transcendental functions, so no implicit a*b+c -> fma either (GCC contracts
+# by default where FMA is in the base ISA, e.g. aarch64).  -fno-math-errno lets
+# sqrt & co. vectorize (NumPy never reads errno).  -fwrapv makes signed integer
+# overflow wrap, as NumPy's does, instead of being undefined.  No
+# -march=native: one cache may serve several machines of one kind.
+DEFAULT_FLAGS = ("-O3", "-fno-math-errno", "-ffp-contract=off", "-fwrapv", "-fPIC", "-Wno-unused-function")
+
+# cffi's set_source keywords (distutils Extension fields) -> compiler arguments,
+# and whether they belong before the source (compiling) or after it (linking).
+_OPTIONS = {
+    "include_dirs": ("compile", lambda values: [f"-I{v}" for v in values]),
+    "define_macros": ("compile", lambda values: [f"-D{n}" if v is None else f"-D{n}={v}" for n, v in values]),
+    "undef_macros": ("compile", lambda values: [f"-U{v}" for v in values]),
+    "extra_compile_args": ("compile", list),
+    "library_dirs": ("link", lambda values: [f"-L{v}" for v in values]),
+    "runtime_library_dirs": ("link", lambda values: [f"-Wl,-rpath,{v}" for v in values]),
+    "libraries": ("link", lambda values: [f"-l{v}" for v in values]),
+    "extra_objects": ("link", list),
+    "extra_link_args": ("link", list),
+}
+
+_SHARED = ["-bundle", "-undefined", "dynamic_lookup"] if sys.platform == "darwin" else ["-shared"]
+
+ERROR_LINES = 40  # compiler output quoted in a CompileError (all of it is in the entry's log)
 
 
 class CompileError(RuntimeError):
-    """The C compiler refused generated code; the message names the op and the kept source."""
+    """The C compiler refused generated code (or there is none).
+
+    The message names the op(s), quotes the compiler and points at the kept
+    source; ``description``, ``source_path``, ``log_path`` and ``output``
+    hold the same facts for programs.
+    """
+
+    def __init__(self, message, description="", source_path=None, log_path=None, output=""):
+        super().__init__(message)
+        self.description = description
+        self.source_path = source_path
+        self.log_path = log_path
+        self.output = output
 
 
 class _Stats:
@@ -49,18 +94,26 @@ class _Stats:
         self.disk_hits = 0
         self.memory_hits = 0
 
+    def __repr__(self):
+        return (f"<build stats: {self.compiler_runs} compiler runs, {self.disk_hits} disk hits, "
+                f"{self.memory_hits} memory hits>")
+
 
 stats = _Stats()
-_loaded = {}
+_loaded = {}  # key -> imported module
+
+
+def forget_loaded():
+    """Forget the modules imported by this process, so the next load goes to the disk cache."""
+    _loaded.clear()
 
 
 def cache_root():
-    """``<compiledir>/c``, created private to the user."""
-    root = Path(config.compiledir) / "c"
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return root
+    """``<compiledir>/c``, created private to the user (or this process's private fallback)."""
+    return store.root("c")
 
 
+@functools.cache
 def kernel_include_dir():
     """The folder of the shipped C headers (``kernels/c``), installed or in a checkout."""
     try:
@@ -74,78 +127,61 @@ def kernel_include_dir():
     return Path(__file__).resolve().parents[3] / "kernels" / "c"
 
 
-def _compiler():
-    return config.cxx or sysconfig.get_config_var("CC") or "cc"
+def compiler_command():
+    """The C compiler as an argument list: ``config.cxx``, else the one Python was built with."""
+    return shlex.split(config.cxx or sysconfig.get_config_var("CC") or "cc")
 
 
 def compiler_available():
-    """True if the configured C compiler runs."""
-    command = _compiler().split()[0]
-    return shutil.which(command) is not None
+    """True if the configured C compiler can be found."""
+    return shutil.which(compiler_command()[0]) is not None
 
 
-def _compiler_version():
+@functools.cache
+def _environment(compiler):
+    """Key ingredients that are fixed for a process and a compiler (computed once)."""
     try:
-        out = subprocess.run([_compiler().split()[0], "--version"], capture_output=True, text=True, timeout=30)
-        return out.stdout.splitlines()[0] if out.stdout else ""
+        out = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=60)
+        version = out.stdout.splitlines()[0] if out.stdout else ""
     except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def _module_key(cdef, source, options):
+        version = ""
+    headers = hashlib.sha256()
+    for header in sorted(kernel_include_dir().glob("*.h")):
+        headers.update(header.name.encode() + b"\0" + header.read_bytes() + b"\0")
     from theanolab import __version__
 
-    ingredients = [cdef, source, repr(sorted(options.items())), _compiler(), _compiler_version_cached(),
-                   np.__version__, f"abi{np.dtype('intp').itemsize}", platform.platform(),
-                   sys.implementation.cache_tag, __version__]
+    return (version, headers.hexdigest(), np.__version__, sysconfig.get_platform(),
+            sysconfig.get_config_var("EXT_SUFFIX") or "", __version__)
+
+
+@functools.cache
+def _include_args():
+    """The shipped headers and Python's (cffi's generated code includes Python.h)."""
+    return [f"-I{kernel_include_dir()}", f"-I{sysconfig.get_paths()['include']}"]
+
+
+def _recipe(options):
+    """``(compiler, compile_args, link_args)`` from config and cffi's set_source keywords."""
+    args = {"compile": [*DEFAULT_FLAGS, *_include_args()], "link": list(_SHARED)}
+    for name, values in options.items():
+        if name not in _OPTIONS:
+            raise TypeError(f"load_module: unknown build option {name!r}; expected one of {sorted(_OPTIONS)}")
+        if isinstance(values, (str, bytes)):
+            raise TypeError(f"load_module: build option {name!r} takes a list, got the string {values!r}")
+        phase, to_args = _OPTIONS[name]
+        args[phase] += to_args(values)
+    return tuple(compiler_command()), tuple(args["compile"]), tuple(args["link"])
+
+
+def _argv(recipe, source, output):
+    compiler, compile_args, link_args = recipe
+    return [*compiler, *compile_args, str(source), "-o", str(output), *link_args]
+
+
+def _module_key(cdef, source, recipe):
+    command = shlex.join(_argv(recipe, "SOURCE", "LIBRARY"))
+    ingredients = (cdef, source, command) + _environment(recipe[0][0])
     return hashlib.sha256("\0".join(ingredients).encode()).hexdigest()
-
-
-_version_cache = []
-
-
-def _compiler_version_cached():
-    if not _version_cache:
-        _version_cache.append(_compiler_version())
-    return _version_cache[0]
-
-
-@contextlib.contextmanager
-def _locked(directory):
-    """An exclusive lock on ``directory`` shared with every other process."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(directory / "lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _complete_library(entry):
-    """The entry's library if its marker vouches for it, else None."""
-    marker = entry / "complete"
-    if not marker.is_file():
-        return None
-    try:
-        name, digest = marker.read_text().split()
-    except ValueError:
-        return None
-    library = entry / name
-    if not library.is_file() or _digest(library) != digest:
-        return None
-    return library
-
-
-def _import(module_name, library):
-    spec = importlib.util.spec_from_file_location(module_name, library)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def load_module(cdef, source, description="", **options):
@@ -155,55 +191,95 @@ def load_module(cdef, source, description="", **options):
     ``libraries``, ``library_dirs``, ``extra_compile_args``,
     ``extra_link_args``...).  ``description`` names the op(s) for errors.
     """
-    options = {k: tuple(v) if isinstance(v, (list, tuple)) else v for k, v in options.items()}
-    key = _module_key(cdef, source, options)
+    recipe = _recipe(options)
+    key = _module_key(cdef, source, recipe)
     if key in _loaded:
         stats.memory_hits += 1
         return _loaded[key]
+    if not compiler_available():
+        raise CompileError(f"cannot build the C code for {description or 'a C module'}: the C compiler "
+                           f"{recipe[0][0]!r} was not found (set config.cxx, e.g. THEANOLAB_FLAGS=cxx=gcc)",
+                           description)
     module_name = f"_theanolab_{key[:24]}"
-    entry = cache_root() / key[:2] / key
-    with _locked(entry):
-        library = _complete_library(entry)
+    entry = store.open_entry("c", key)
+    with store.locked(entry):
+        if key in _loaded:  # another thread of this process built it while we waited
+            stats.memory_hits += 1
+            return _loaded[key]
+        library = store.read_marker(entry)
         if library is None:
-            library = _build(entry, module_name, cdef, source, description, options)
+            library = _build(entry, module_name, cdef, source, description, recipe)
         else:
             stats.disk_hits += 1
+            store.touch(entry)
         try:
             module = _import(module_name, library)
         except ImportError:
-            # A library that passes its hash but does not load: rebuild it once.
-            (entry / "complete").unlink(missing_ok=True)
-            module = _import(module_name, _build(entry, module_name, cdef, source, description, options))
-    _loaded[key] = module
+            # A library that matches its marker but does not load: rebuild it once.
+            store.discard_marker(entry)
+            module = _import(module_name, _build(entry, module_name, cdef, source, description, recipe))
+        _loaded[key] = module
     return module
 
 
-def _build(entry, module_name, cdef, source, description, options):
-    import cffi
+def _import(module_name, library):
+    import importlib.util
 
-    (entry / "complete").unlink(missing_ok=True)
-    source_path = entry / f"{module_name}.c.in"
-    source_path.write_text(source)
+    spec = importlib.util.spec_from_file_location(module_name, library)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _build(entry, module_name, cdef, source, description, recipe):
+    """Compile into ``entry`` (its lock held); a failing write (a full disk...) leaves no marker."""
+    try:
+        return _compile(entry, module_name, cdef, source, description or module_name, recipe)
+    except OSError as exc:
+        raise CompileError(f"cannot write the build of the C code for {description or module_name} "
+                           f"into {entry}: {exc}", description) from exc
+
+
+def _compile(entry, module_name, cdef, source, what, recipe):
+    """Source, then library, then the marker, each written under a scratch name and moved in place."""
+    import cffi
+    from cffi.recompiler import make_c_source
+
+    store.discard_marker(entry)
+    store.clean_scratch(entry)
     ffi = cffi.FFI()
-    ffi.cdef(cdef)
-    settings = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
-    settings.setdefault("extra_compile_args", [])
-    settings["extra_compile_args"] = ["-O3", "-fno-math-errno", "-Wno-unused-function"] + list(settings["extra_compile_args"])
-    settings.setdefault("include_dirs", [])
-    settings["include_dirs"] = [str(kernel_include_dir())] + list(settings["include_dirs"])
-    ffi.set_source(module_name, source, **settings)
-    stats.compiler_runs += 1
-    with tempfile.TemporaryDirectory(dir=entry) as scratch:
+    try:
+        ffi.cdef(cdef)
+    except cffi.CDefError as exc:
+        raise CompileError(f"the cffi declarations of the C code for {what} do not parse: {exc}", what) from None
+    source_path = entry / f"{module_name}.c"
+    library = entry / (module_name + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))
+    with store.scratch_dir(entry) as scratch:
+        scratch = Path(scratch)
+        make_c_source(ffi, module_name, source, str(scratch / source_path.name), verbose=False)
+        os.replace(scratch / source_path.name, source_path)
+        built = scratch / library.name
+        argv = _argv(recipe, source_path, built)
+        stats.compiler_runs += 1
         try:
-            built = ffi.compile(tmpdir=scratch, verbose=False)
-        except Exception as exc:
-            log = entry / "compile-error.txt"
-            log.write_text(str(exc))
-            raise CompileError(
-                f"the C compiler failed on the code for {description or module_name}: {exc}\n"
-                f"source kept at {source_path}; compiler message saved in {log}"
-            ) from None
-        library = entry / Path(built).name
+            result = subprocess.run(argv, cwd=scratch, capture_output=True, text=True, errors="replace")
+        except OSError as exc:
+            raise CompileError(f"cannot run the C compiler {argv[0]!r} for {what}: {exc}", what, source_path) from None
+        if result.returncode != 0 or not built.is_file():
+            output = (result.stderr + result.stdout).strip()
+            log = store.write_error_log(entry, what, f"$ {shlex.join(argv)}\n{output}\n")
+            raise CompileError(_failure_message(what, result.returncode, output, source_path, log),
+                               what, source_path, log, output)
         os.replace(built, library)
-    (entry / "complete").write_text(f"{library.name} {_digest(library)}\n")
+    (entry / store.ERROR_LOG).unlink(missing_ok=True)
+    store.write_marker(entry, library, description=what, source=source_path.name)
     return library
+
+
+def _failure_message(what, status, output, source_path, log):
+    lines = output.splitlines() or ["(the compiler printed nothing)"]
+    if len(lines) > ERROR_LINES:
+        lines = lines[:ERROR_LINES] + [f"... {len(lines) - ERROR_LINES} more lines in {log}"]
+    quoted = "\n".join("    " + line for line in lines)
+    return (f"the C compiler failed (exit status {status}) on the code for {what}:\n{quoted}\n"
+            f"source kept at {source_path}\ncompiler command and full output in {log}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 from theanolab.backends.c import build
 from theanolab.backends.c.dispatch import c_kernel
-from theanolab.backends.c.thunk import CThunk
+from theanolab.backends.c.thunk import CThunk, kernel_module
 from theanolab.backends.py.vm import VM
 
 __all__ = ["c_thunks", "build_c_runner"]
@@ -18,14 +20,23 @@ def _register_kernels():
 
 
 def c_thunks(fgraph):
-    """``{node: CThunk}`` for every node of ``fgraph`` whose op has C code."""
+    """``{node: CThunk}`` for every node of ``fgraph`` whose op has C code (``inline`` code, for
+    whole-function drivers only, excepted: ``perform`` costs less than a C call here).
+
+    The kernels' modules are built first, concurrently: the compiler runs as
+    a subprocess, so a function's missing kernels compile on every core.
+    """
     _register_kernels()
-    thunks = {}
+    kernels = {}
     for node in fgraph.toposort():
         kernel = c_kernel(node.op, node)
-        if kernel is not None:
-            thunks[node] = CThunk(node, kernel)
-    return thunks
+        if kernel is not None and not kernel.inline:
+            kernels[node] = kernel
+    distinct = list({kernel.name: kernel for kernel in kernels.values()}.values())
+    if len(distinct) > 1:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(kernel_module, distinct))
+    return {node: CThunk(node, kernel) for node, kernel in kernels.items()}
 
 
 _warned = []

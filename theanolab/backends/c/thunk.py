@@ -42,6 +42,8 @@ class CThunk:
         self._function = getattr(module.lib, kernel.name)
         self._ffi = ffi
         self._dtypes = [np.dtype(out.type.dtype) for out in node.outputs]
+        # (output, input) pairs of an op that destroys inputs: the output goes into that input (_allocate).
+        self._destroyed = sorted((out, ins[0]) for out, ins in getattr(node.op, "destroy_map", {}).items())
         ranks = [v.type.ndim for v in node.inputs] + [v.type.ndim for v in node.outputs]
         self._meta = np.zeros(max(1, 2 * sum(ranks)), dtype=np.int64)
         meta = ffi.from_buffer("int64_t[]", self._meta)
@@ -72,10 +74,32 @@ class CThunk:
             struct.data = self._ffi.cast("char *", array.__array_interface__["data"][0])
         return struct.data
 
+    def _allocate(self, arrays, shapes):
+        """The output arrays: for an in-place op, the destroyed input itself where it can be, else new memory.
+
+        A destroyed input becomes the output when it has the output's shape
+        and dtype, is writeable, holds no element twice, and every other input
+        either does not overlap it or is the very same view: reading element i
+        of every input before writing element i of the output (an elementwise
+        loop) then gives the right values.  So a kernel of an op with a
+        destroy_map must work with its output either fresh or the destroyed input.
+        """
+        outputs = [None] * len(shapes)
+        for out, inp in self._destroyed:
+            target = arrays[inp]
+            if (target.shape == tuple(shapes[out]) and target.dtype == self._dtypes[out]
+                    and target.flags.writeable and not _overlaps_itself(target)
+                    and not any(o is not None and np.may_share_memory(o, target) for o in outputs)
+                    and all(j == inp or not np.may_share_memory(a, target) or _same_view(a, target)
+                            for j, a in enumerate(arrays))):
+                outputs[out] = target
+        return [np.empty(shape, dtype=dtype) if array is None else array
+                for array, shape, dtype in zip(outputs, shapes, self._dtypes)]
+
     def __call__(self, node, inputs, output_storage):
         arrays = [np.asarray(value) for value in inputs]
         shapes = self.kernel.output_shapes(arrays)
-        outputs = [np.empty(shape, dtype=dtype) for shape, dtype in zip(shapes, self._dtypes)]
+        outputs = self._allocate(arrays, shapes)
         keep = [self._point(slot, array) for slot, array in zip(self._slots, arrays + outputs)]
         if self._function(self._inputs, self._outputs, self._error) != 0:
             message = self._ffi.string(self._error).decode(errors="replace")
@@ -83,3 +107,19 @@ class CThunk:
         del keep
         for storage, array in zip(output_storage, outputs):
             storage[0] = array
+
+
+def _same_view(a, b):
+    """True if ``a`` and ``b`` are the same elements in the same order."""
+    return (a.shape == b.shape and a.strides == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def _overlaps_itself(a):
+    """True unless each axis steps past everything the inner axes span (a broadcast view fails)."""
+    extent = a.itemsize
+    for stride, length in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if stride < extent:
+            return True
+        extent += stride * (length - 1)
+    return False
