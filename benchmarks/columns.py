@@ -16,9 +16,9 @@ is, apart from its library, is only the environment of its process:
   silently rounds to float32 otherwise), on the CPU.
 
 Threads: every BLAS and OpenMP runtime gets the same count (1 unless the
-script asks for more); with more than one, theanolab's and PyTensor's own
-OpenMP switches are turned on too, and with one, XLA's matrix products run
-single-threaded.
+script asks for more), and with more than one, theanolab's and PyTensor's own
+OpenMP switches are turned on too.  (The process is also pinned to that many
+cores: see ``common._use_cores``.)
 """
 
 from __future__ import annotations
@@ -84,9 +84,8 @@ def by_name(name):
 
 
 def add_flags(env, variable, *flags):
-    """Append ``flags`` to a comma- (or, for XLA_FLAGS, space-) separated variable; later ones win."""
-    separator = " " if variable == "XLA_FLAGS" else ","
-    env[variable] = separator.join(filter(None, [env.get(variable, ""), *flags]))
+    """Append ``flags`` to a comma-separated variable (``THEANOLAB_FLAGS``...); later ones win."""
+    env[variable] = ",".join(filter(None, [env.get(variable, ""), *flags]))
     return env
 
 
@@ -121,8 +120,6 @@ def process_environment(column, threads, scratch):
     if threads > 1:
         add_flags(env, "THEANOLAB_FLAGS", "openmp=True")
         add_flags(env, "PYTENSOR_FLAGS", "openmp=True")
-    elif column.family == "jax":
-        add_flags(env, "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
     if column.openblas:
         rc = os.path.join(scratch, "pytensorrc")
         with open(rc, "w") as file:

@@ -17,10 +17,11 @@ each measuring its library alone, and prints ONE JSON line per row::
 
 A measuring function returns one result per row (a dict, or a list of dicts
 for several rows); a dict given instead of a function is that column's result
-without starting a process (``numpy=skipped("NumPy has no compile step")``).  A column that cannot run says why instead of a time
-(``{"skipped": ...}``; a missing optional library is skipped, never an error),
-and one that fails gives ``{"error": ...}``: the others still run.  Times are
-medians of repeated batches.  ``benchmarks/run_all.py`` runs every script and
+without starting a process (``numpy=skipped("NumPy has no compile step")``).
+A column that cannot run says why instead of a time (``{"skipped": ...}``; a
+missing optional library is skipped, never an error), and one that fails
+gives ``{"error": ...}``: the others still run.  Times are medians of repeated
+batches.  ``benchmarks/run_all.py`` runs every script and
 turns the lines into the tables in ``docs/benchmarks.md``.
 """
 
@@ -56,9 +57,13 @@ __all__ = [
 COLUMN_TIMEOUT_S = 300
 
 
-def argument_parser(description, threads=1):
-    """Common flags; ``threads`` is the script's default thread count for every library."""
+def argument_parser(description, threads=1, pin=True):
+    """Common flags; ``threads`` is the script's default thread count for every library.
+
+    ``pin``: each column's process runs on that many cores only (see :func:`_use_cores`).
+    """
     parser = argparse.ArgumentParser(description=description)
+    parser.set_defaults(pin=pin)
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes and one call: checks the script runs, times nothing useful"
     )
@@ -170,8 +175,22 @@ def _libraries(column_spec):
     return ()
 
 
+def _use_cores(count):
+    """Pin this process (and what it starts) to ``count`` cores.
+
+    The thread variables are not enough: XLA's CPU runtime runs on every core
+    the process may use, whatever it is told, so "one thread" is enforced as
+    "one core" for every library alike.
+    """
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if 0 < count < len(allowed):
+        os.sched_setaffinity(0, allowed[:count])
+
+
 def _measure_here(args, count, data, measure):
     """In a column's process: run its measurement and print the results, one per row, as JSON."""
+    if args.pin:
+        _use_cores(args.threads)
     libraries = column(_libraries, by_name(args.column))
     if isinstance(libraries, dict):  # the import failed
         outcome = libraries

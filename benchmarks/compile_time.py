@@ -7,7 +7,9 @@ Cold: the library's compile cache points at a new empty folder (theanolab's
 ``config.compiledir``, PyTensor's ``base_compiledir``, JAX's persistent
 compilation cache); warm: a second fresh process on the same folder.  JAX's
 column traces, lowers and compiles ``jax.jit`` of the same step (``jax.grad``).
-NumPy has no compile step.  Medians of 3 cold/warm pairs; prints two JSON lines.
+NumPy has no compile step.  Compiling may use every core (theanolab runs its
+compiler on several kernels at once): the processes are not pinned to one.
+Medians of 3 cold/warm pairs; prints two JSON lines.
 Target (f): theanolab cold at most 2 s, warm at most 0.2 s.
 """
 
@@ -78,7 +80,7 @@ def build_seconds(module, data):
 
 
 def main(argv=None):
-    parser = argument_parser(__doc__)
+    parser = argument_parser(__doc__, pin=False)
     parser.add_argument("--probe", action="store_true", help="(internal) time one compile in this process")
     args = parser.parse_args(argv)
     samples, features = (40, 20) if args.quick else (400, 784)

@@ -30,7 +30,8 @@ def import_seconds(module, args):
 def main(argv=None):
     args = parse_args(__doc__, argv)
     row = Row("import", {}, "s", Target("under 0.3 s", seconds=0.3))
-    run(args, row, only=("theanolab", "numpy", "pytensor_c", "jax"), theano=lambda lib, T, data, args: import_seconds(lib.__name__, args),
+    run(args, row, only=("theanolab", "numpy", "pytensor_c", "jax"),
+        theano=lambda lib, T, data, args: import_seconds(lib.__name__, args),
         numpy=lambda data, args: import_seconds("numpy", args),
         jax=lambda jax, jnp, data, args: import_seconds("jax", args))
 

@@ -8,9 +8,9 @@ Each script prints one JSON line per workload (one process per column, see
 versions, and replaces the part of docs/benchmarks.md between the two
 ``benchmarks:`` markers with three tables: times per column with theanolab's
 target, theanolab's ratio to every other column, and graph sizes.  BLAS and
-OpenMP run one thread per library unless a script says otherwise (the fused
-cross-entropy: two, its hand-written anchor's setting) or ``--threads`` sets
-one count for all.  ``./scripts/bench.sh`` sets up the environment (PyTensor,
+OpenMP run one thread per library, on one core, unless a script says otherwise
+(the fused cross-entropy: two, its hand-written anchor's setting) or
+``--threads`` sets one count for all.  ``./scripts/bench.sh`` sets up the environment (PyTensor,
 JAX) and runs this.
 """
 
@@ -108,7 +108,8 @@ def machine_description(rows):
         f"- Date: {datetime.date.today().isoformat()}",
         (f"- Machine: {_cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}; "
          f"load average at start {load:.2f} (the machine is shared, so times vary by tens of percent)"),
-        f"- Threads (BLAS and OpenMP, every library): 1{'; ' + ', '.join(threaded) if threaded else ''}",
+        (f"- Threads (BLAS and OpenMP, every library; processes pinned to as many cores, compiles not): "
+         f"1{'; ' + ', '.join(threaded) if threaded else ''}"),
         (f"- Versions: Python {platform.python_version()}, NumPy {_version('numpy')}, "
          f"theanolab {_version('theanolab')}, PyTensor {_version('pytensor')}, JAX {_version('jax')}, "
          f"scipy-openblas32 {_version('scipy-openblas32')}; {_compiler()}"),

@@ -295,7 +295,7 @@ static void tl_free_function(PyObject *capsule)
 }
 
 static PyMethodDef tl_call_def = {"call", (PyCFunction)(void (*)(void))tl_call, METH_FASTCALL,
-                                  "call(*args): run with the explicit arguments (NotImplemented: take the general path)"};
+                                  "call(*args): run with the explicit arguments (NotImplemented: the general path)"};
 static PyMethodDef tl_run_def = {"run", (PyCFunction)(void (*)(void))tl_run, METH_FASTCALL,
                                  "run(): run with the values in the input cells; every output and update"};
 
@@ -394,7 +394,7 @@ static PyObject *tl_make(PyObject *spec)
     for (int i = 0; i < g->ninputs; i++) {
         PyObject *cell = PyList_GET_ITEM(cells, i);
         if (!PyList_Check(cell) || PyList_GET_SIZE(cell) != 1)
-            PyErr_Format(PyExc_TypeError, "whole-function runtime: the storage cell of input %d is not a one-item list", i);
+            PyErr_Format(PyExc_TypeError, "whole-function runtime: the cell of input %d is not a one-item list", i);
     }
     if (PyErr_Occurred()) {
         Py_DECREF(capsule);

@@ -47,6 +47,10 @@ def compile_both(build_graph):
     return functions
 
 
+def _matrices(*shapes):
+    return tuple(rng.standard_normal(shape) for shape in shapes)
+
+
 # ---------------------------------------------------------------------------- the tutorial's programs
 
 
@@ -108,6 +112,17 @@ def test_mlp_step_is_one_c_function_with_the_reference_values():
 # ---------------------------------------------------------------------------- graphs, table-driven
 
 
+def _logistic():
+    x = T.dmatrix("x")
+    return [x], [1 / (1 + T.exp(-x)), (1 + T.tanh(x / 2)) / 2]
+
+
+def _differences():
+    a, b = T.dmatrices("a", "b")
+    diff = a - b
+    return [a, b], [diff, abs(diff), diff ** 2]
+
+
 def _reductions():
     x = T.dmatrix("x")
     return [x], [x.sum(axis=0), x.max(axis=1), x.mean(), T.argmax(x, axis=1)]
@@ -163,21 +178,6 @@ def _indexing():
     x, i = T.dmatrix("x"), T.lscalar("i")
     return [x, i], [x[1:, ::-1], x[i], x[-1, i:], x[::2, i] * 2, T.set_subtensor(x[i], 5.0),
                     T.inc_subtensor(x[:, 1:], x[0, 0]), T.grad((x[:, i] ** 2).sum(), x)]
-
-
-def _matrices(*shapes):
-    return tuple(rng.standard_normal(shape) for shape in shapes)
-
-
-def _logistic():
-    x = T.dmatrix("x")
-    return [x], [1 / (1 + T.exp(-x)), (1 + T.tanh(x / 2)) / 2]
-
-
-def _differences():
-    a, b = T.dmatrices("a", "b")
-    diff = a - b
-    return [a, b], [diff, abs(diff), diff ** 2]
 
 
 #: (name, graph builder, the argument tuples of successive calls: shapes change, some are empty or views)

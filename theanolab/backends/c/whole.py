@@ -337,6 +337,6 @@ def build_whole_runner(maker, input_cells):
     constants = tuple(np.require(np.asarray(c.data, dtype=c.type.dtype), requirements="A") for c in plan.constants)
     graph = int(module.ffi.cast("uintptr_t", module.lib.tl_driver_graph()))
     spec = (graph, addresses, constants, list(input_cells), _failure(plan.nodes), tuple(str(v) for v in fgraph.inputs),
-            nexplicit, tuple(not spec.strict for spec in explicit), updates, maker.n_outputs, maker.single_output)
+            nexplicit, tuple(not given.strict for given in explicit), updates, maker.n_outputs, maker.single_output)
     call, run = make(spec)
     return WholeFunction(fgraph, plan.nodes, input_cells, call, run, fast)
