@@ -204,7 +204,7 @@ def _measure_in_process(args, column_spec, count, scratch):
     """Run the script again as ``column_spec``'s process; its results, or the reason it failed."""
     script = os.path.abspath(sys.modules["__main__"].__file__)
     command = [sys.executable, script, "--column", column_spec.name, "--threads", str(args.threads),
-               "--budget", str(args.budget)] + (["--quick"] if args.quick else [])
+               "--budget", str(args.budget)] + (["--quick"] if args.quick else []) + getattr(args, "forward", [])
     env = process_environment(column_spec, args.threads, scratch)
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=COLUMN_TIMEOUT_S,

@@ -1,4 +1,4 @@
-"""Compile time of the logistic-regression training function: cold (empty cache) and warm (cache hit).
+"""Compile times, cold (empty cache) and warm (cache hit): the logistic-regression step and the scan RNN.
 
 Each sample is a fresh process timing everything from declaring the symbolic
 variables to a callable training function (graph, ``grad``, rewrites, code
@@ -9,8 +9,10 @@ compilation cache); warm: a second fresh process on the same folder.  JAX's
 column traces, lowers and compiles ``jax.jit`` of the same step (``jax.grad``).
 NumPy has no compile step.  Compiling may use every core (theanolab runs its
 compiler on several kernels at once): the processes are not pinned to one.
-Medians of 3 cold/warm pairs; prints two JSON lines.
-Target (f): theanolab cold at most 2 s, warm at most 0.2 s.
+Medians of 3 cold/warm pairs; prints two JSON lines per program.
+Targets: issue 4 (f), the logistic regression cold at most 2 s and warm at most
+0.2 s; issue 5, the RNN's forward-and-gradient function (``rnn_scan.py``) cold
+under 3 s.
 """
 
 import importlib
@@ -23,7 +25,7 @@ import time
 
 from columns import add_flags, by_name
 from common import Row, Target, argument_parser, run, skipped
-from models import jax_logistic_step, logistic_regression, logistic_regression_data
+from models import jax_logistic_step, jax_rnn, logistic_regression, logistic_regression_data, rnn, rnn_data
 
 PAIRS = 3
 
@@ -42,7 +44,8 @@ def cache_environment(module, directory):
 
 def probe_seconds(args, directory):
     """One fresh process's compile time, with the column's cache in ``directory``."""
-    command = [sys.executable, os.path.abspath(__file__), "--column", args.column, "--probe"] + \
+    command = [sys.executable, os.path.abspath(__file__), "--column", args.column, "--probe", "--program",
+               args.program] + \
         (["--quick"] if args.quick else [])
     env = cache_environment(by_name(args.column).module, directory)
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -62,35 +65,69 @@ def cold_and_warm(*modules_data_args):
     return [{"seconds": statistics.median(cold)}, {"seconds": statistics.median(warm)}]
 
 
-def build_seconds(module, data):
-    """In a probe process: the seconds from nothing to a compiled training function."""
-    x, y, w0, b0 = data
+def _logistic_regression(module, quick):
+    """``(build, jax_build)`` of the logistic-regression step: callables timed in the probe."""
+    x, y, w0, b0 = logistic_regression_data(*((40, 20) if quick else (400, 784)))
+
+    def jax_build(jax, jnp):
+        jax_logistic_step(jax, jnp).lower(*jax.device_put(((w0, b0), x, y))).compile()
+
+    return (lambda lib, T: logistic_regression(lib, T, w0, b0)), jax_build
+
+
+def _rnn(module, quick):
+    """``(build, jax_build)`` of the scan RNN's forward-and-gradient function."""
+    xs, h0, weights = rnn_data(*((5, 2, 3, 4) if quick else (200, 32, 64, 128)))
+
+    def jax_build(jax, jnp):
+        jax_rnn(jax, jnp).lower(*jax.device_put((xs, h0, *weights))).compile()
+
+    return (lambda lib, T: rnn(lib, T)), jax_build
+
+
+#: program name (--probe's argument) -> (builders, the rows' workload text, params, targets cold/warm)
+PROGRAMS = {
+    "logreg": (_logistic_regression, "logistic regression", lambda quick: {"N": 40 if quick else 400,
+                                                                            "feats": 20 if quick else 784},
+               (Target("(f) at most 2 s", seconds=2.0), Target("(f) at most 0.2 s", seconds=0.2))),
+    "rnn": (_rnn, "tanh RNN (scan), forward + gradient", lambda quick: {"steps": 5 if quick else 200},
+            (Target("under 3 s", seconds=3.0), None)),
+}
+
+
+def build_seconds(module, program, quick):
+    """In a probe process: the seconds from nothing to a compiled function."""
+    build, jax_build = PROGRAMS[program][0](module, quick)
     if module == "jax":
         import jax
         import jax.numpy as jnp
 
-        arguments = jax.device_put(((w0, b0), x, y))
         start = time.perf_counter()
-        jax_logistic_step(jax, jnp).lower(*arguments).compile()
+        jax_build(jax, jnp)
         return time.perf_counter() - start
     lib, T = importlib.import_module(module), importlib.import_module(f"{module}.tensor")
+    if program == "rnn" and not hasattr(lib, "scan"):
+        raise RuntimeError(f"{module}.scan does not exist yet (it comes with the scan issue)")
     start = time.perf_counter()
-    logistic_regression(lib, T, w0, b0)
+    build(lib, T)
     return time.perf_counter() - start
 
 
 def main(argv=None):
     parser = argument_parser(__doc__, pin=False)
+    parser.add_argument("--program", choices=sorted(PROGRAMS), help="only this program (each column's process)")
     parser.add_argument("--probe", action="store_true", help="(internal) time one compile in this process")
     args = parser.parse_args(argv)
-    samples, features = (40, 20) if args.quick else (400, 784)
     if args.probe:
-        print(build_seconds(by_name(args.column).module, logistic_regression_data(samples, features)))
+        print(build_seconds(by_name(args.column).module, args.program, args.quick))
         return
-    params = {"N": samples, "feats": features}
-    rows = [Row("compile logistic regression, cold", params, "s/compile", Target("(f) at most 2 s", seconds=2.0)),
-            Row("compile logistic regression, warm", params, "s/compile", Target("(f) at most 0.2 s", seconds=0.2))]
-    run(args, rows, theano=cold_and_warm, jax=cold_and_warm, numpy=skipped("NumPy has no compile step"))
+    for program, (_, text, params, (cold, warm)) in PROGRAMS.items():
+        if args.program not in (None, program):
+            continue
+        rows = [Row(f"compile {text}, cold", params(args.quick), "s/compile", cold),
+                Row(f"compile {text}, warm", params(args.quick), "s/compile", warm)]
+        args.forward = ["--program", program]
+        run(args, rows, theano=cold_and_warm, jax=cold_and_warm, numpy=skipped("NumPy has no compile step"))
 
 
 if __name__ == "__main__":

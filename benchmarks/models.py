@@ -159,50 +159,75 @@ def fused_expression(x, y, exp, tanh):
     return x * y + exp(-x) * tanh(y) - 0.5 * y**2
 
 
-def rnn_data(steps, batch, inputs, hidden, seed=0):
-    """A sequence of inputs, an initial state and the weights of a tanh RNN."""
+def rnn_data(steps, batch, inputs, hidden, dtype="float32", seed=0):
+    """A sequence of inputs, an initial state and the weights ``(W, U, b)`` of a tanh RNN."""
     rng = np.random.default_rng(seed)
-    xs = rng.standard_normal((steps, batch, inputs))
-    h0 = np.zeros((batch, hidden))
-    w_in = rng.standard_normal((inputs, hidden)) / np.sqrt(inputs)
-    w_h = rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
-    bias = np.zeros(hidden)
+    xs = rng.standard_normal((steps, batch, inputs)).astype(dtype)
+    h0 = np.zeros((batch, hidden), dtype=dtype)
+    w_in = (rng.standard_normal((inputs, hidden)) / np.sqrt(inputs)).astype(dtype)
+    w_h = (rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(dtype)
+    bias = np.zeros(hidden, dtype=dtype)
     return xs, h0, (w_in, w_h, bias)
 
 
-def rnn(lib, T, weights):
-    """``run(xs, h0)`` -> every hidden state, through ``scan`` (Theano's API)."""
-    xs = T.dtensor3("xs")
-    h0 = T.dmatrix("h0")
-    w_in, w_h, bias = (T.constant(w) for w in weights)
+def rnn(lib, T, dtype="float32"):
+    """``train(xs, h0, W, U, b)`` -> ``[cost, dW, dU, db]`` through ``scan`` and ``T.grad`` (Theano's API).
 
-    def step(x_t, h_prev):
+    The step is ``h_t = tanh(x_t W + h_{t-1} U + b)``; the cost, ``0.5 *
+    sum(h_t ** 2) / batch`` over every step, makes every state matter to the
+    gradient, so the backward pass runs through all of them.
+    """
+    xs, h0 = T.tensor3("xs", dtype=dtype), T.matrix("h0", dtype=dtype)
+    w_in, w_h, bias = T.matrix("W", dtype=dtype), T.matrix("U", dtype=dtype), T.vector("b", dtype=dtype)
+
+    def step(x_t, h_prev, w_in, w_h, bias):
         return T.tanh(T.dot(x_t, w_in) + T.dot(h_prev, w_h) + bias)
 
-    states, _ = lib.scan(step, sequences=xs, outputs_info=h0)
-    return lib.function([xs, h0], states)
+    states, _ = lib.scan(step, sequences=xs, outputs_info=h0, non_sequences=[w_in, w_h, bias])
+    cost = 0.5 * (states ** 2).sum() / T.cast(xs.shape[1], dtype)
+    grads = T.grad(cost, [w_in, w_h, bias])
+    return lib.function([xs, h0, w_in, w_h, bias], [cost, *grads])
 
 
 def numpy_rnn(xs, h0, weights):
-    """The same recurrence as a Python loop over NumPy calls."""
+    """The same forward pass and a hand-written backward pass (backpropagation through time)."""
     w_in, w_h, bias = weights
-    states = []
-    h = h0
+    states = [h0]
     for x_t in xs:
-        h = np.tanh(x_t @ w_in + h @ w_h + bias)
-        states.append(h)
-    return np.stack(states)
+        states.append(np.tanh(x_t @ w_in + states[-1] @ w_h + bias))
+    batch = xs.shape[1]
+    cost = 0.5 * sum((h.astype(np.float64) ** 2).sum() for h in states[1:]) / batch
+    d_in, d_h, d_bias = np.zeros_like(w_in), np.zeros_like(w_h), np.zeros_like(bias)
+    carried = np.zeros_like(h0)
+    for t in range(len(xs), 0, -1):
+        pre = (states[t] / batch + carried) * (1 - states[t] ** 2)
+        d_in += xs[t - 1].T @ pre
+        d_h += states[t - 1].T @ pre
+        d_bias += pre.sum(axis=0)
+        carried = pre @ w_h.T
+    return [np.asarray(cost, dtype=xs.dtype), d_in, d_h, d_bias]
 
 
-def jax_rnn(jax, jnp, weights):
-    """The same recurrence through ``jax.lax.scan``, jitted: ``run(xs, h0)`` -> every hidden state."""
-    w_in, w_h, bias = (jnp.asarray(w) for w in weights)
+def jax_rnn(jax, jnp):
+    """The same cost through ``jax.lax.scan``, its value and gradient jitted: ``run(xs, h0, W, U, b)``."""
 
-    def step(h, x_t):
-        h = jnp.tanh(x_t @ w_in + h @ w_h + bias)
-        return h, h
+    def cost(weights, xs, h0):
+        w_in, w_h, bias = weights
 
-    return jax.jit(lambda xs, h0: jax.lax.scan(step, h0, xs)[1])
+        def step(h, x_t):
+            h = jnp.tanh(x_t @ w_in + h @ w_h + bias)
+            return h, h
+
+        states = jax.lax.scan(step, h0, xs)[1]
+        return 0.5 * (states ** 2).sum() / xs.shape[1]
+
+    value_and_grad = jax.value_and_grad(cost)
+
+    def run(xs, h0, w_in, w_h, bias):
+        value, grads = value_and_grad((w_in, w_h, bias), xs, h0)
+        return [value, *grads]
+
+    return jax.jit(run)
 
 
 def sigmoid_xent(T, z, y):

@@ -187,6 +187,7 @@ static int tl_elemwise_items(const tl_elemwise_plan *plan, int64_t lo, int64_t h
     int64_t steps[nops], index[TL_MAX_DIMS], tails[nops][TL_LANES];
     int64_t row_number = lo / plan->blocks_per_row, block = lo % plan->blocks_per_row;
     int64_t rest = row_number, size = 0;
+    const int64_t buffer_length = plan->m < TL_BLOCK ? plan->m : TL_BLOCK;  /* small arrays: small buffers */
     for (int d = outer - 1; d >= 0; d--) {
         index[d] = rest % plan->shape[d];
         rest /= plan->shape[d];
@@ -196,7 +197,7 @@ static int tl_elemwise_items(const tl_elemwise_plan *plan, int64_t lo, int64_t h
         row[k] = plan->base[k];
         for (int d = 0; d < outer; d++) row[k] += index[d] * s[d];
         steps[k] = s[outer];
-        if (steps[k] != plan->itemsizes[k]) size += TL_BLOCK * plan->itemsizes[k];
+        if (steps[k] != plan->itemsizes[k]) size += buffer_length * plan->itemsizes[k];
     }
     char *scratch = NULL;
     if (size) {
@@ -208,7 +209,7 @@ static int tl_elemwise_items(const tl_elemwise_plan *plan, int64_t lo, int64_t h
         buffers[k] = NULL;
         if (steps[k] != plan->itemsizes[k]) {
             buffers[k] = scratch + size;
-            size += TL_BLOCK * plan->itemsizes[k];
+            size += buffer_length * plan->itemsizes[k];
         }
     }
     int refill = 1; /* the broadcast buffers hold the value of this row */
@@ -319,7 +320,10 @@ static int tl_elemwise(int nin, int nout, const tl_array *inputs, tl_array *outp
     const int64_t items = (n / plan.m) * plan.blocks_per_row;
     int failed = 0;
 #ifdef _OPENMP
-#pragma omp parallel if (n >= minsize && items > 1)
+    if (n < minsize || items < 2) {  /* no parallel region at all: entering one costs even when it is off */
+        failed = tl_elemwise_items(&plan, 0, items) != 0;
+    } else
+#pragma omp parallel
     {
         const int64_t threads = omp_get_num_threads(), thread = omp_get_thread_num();
         const int64_t lo = items * thread / threads, hi = items * (thread + 1) / threads;
