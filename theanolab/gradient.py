@@ -124,8 +124,16 @@ class DisconnectedGrad(_GradBlock):
         return [None]
 
 
+class UndefinedGrad(_GradBlock):
+    """Forward identity whose gradient is undefined (a random sample's parameters, say)."""
+
+    def grad(self, inputs, output_grads):
+        return [grad_undefined(self, 0, inputs[0])]
+
+
 zero_grad_ = ZeroGrad()
 disconnected_grad_ = DisconnectedGrad()
+undefined_grad_ = UndefinedGrad()
 
 
 def zero_grad(x):
@@ -136,6 +144,11 @@ def zero_grad(x):
 def disconnected_grad(x):
     """``x``, but treated as a constant (disconnected) by ``grad``."""
     return disconnected_grad_(x)
+
+
+def undefined_grad(x):
+    """``x``, but asking ``grad`` for a gradient through it is an error (NullTypeGradError)."""
+    return undefined_grad_(x)
 
 
 consider_constant = zero_grad
@@ -198,8 +211,10 @@ def _backpropagate(seeds, wrt, consider_constant=()):
                 output_grads.append(_sum_terms(terms[out]))
             else:
                 from theanolab.tensor.basic import zeros_like
+                from theanolab.tensor.type import TensorType
 
-                output_grads.append(zeros_like(out))
+                # A non-tensor output (a random generator's new state) has no gradient: None.
+                output_grads.append(zeros_like(out) if isinstance(out.type, TensorType) else None)
         null = next((g for g in output_grads if _is_null(g)), None)
         if null is not None:
             input_grads = [null] * len(node.inputs)
