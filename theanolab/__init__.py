@@ -30,3 +30,12 @@ from theanolab.compile import (  # noqa: F401
 from theanolab import gradient  # noqa: F401
 from theanolab.gradient import grad  # noqa: F401
 from theanolab.printing import debugprint, pp  # noqa: F401
+from theanolab.scan import foldl, foldr, map, reduce, scan  # noqa: F401  (Theano's names; they shadow builtins)
+from theanolab import scan_module  # noqa: F401,E402  (theanolab.scan_module.until, as in Theano)
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext theanolab`` in Jupyter: graphs display as pictures (imports theanolab.viz only now)."""
+    from theanolab.viz import load_ipython_extension as load
+
+    load(ipython)

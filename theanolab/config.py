@@ -102,6 +102,8 @@ _FLAGS = [
     Flag("traceback.limit", 8, "user stack frames kept on every node to locate errors", _int),
     Flag("exception_verbosity", "low", "how much an error inside a compiled call says", _choice("low", "high")),
     Flag("allow_gc", True, "free intermediate results as soon as their last client ran", _bool),
+    Flag("scan_trace", False, "scan records every iteration's inputs and outputs (f.scan_traces)", _bool),
+    Flag("profile", False, "time every node of every compiled function (read f.profile.summary())", _bool),
 ]
 
 

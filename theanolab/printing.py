@@ -84,6 +84,12 @@ def _inner_graph(op):
     return list(getattr(op, "inner_inputs", ())), list(inner_outputs)
 
 
+def _outer_positions(op, inner_inputs):
+    """Position of the outer input each inner input stands for: ``op.inner_input_sources``
+    where an op has one (scan: several taps read one buffer), else inner input ``i`` stands for input ``i``."""
+    return list(getattr(op, "inner_input_sources", range(len(inner_inputs))))
+
+
 def _constant_label(var):
     """Theano's label of a constant, ``TensorConstant{2}``: its value, even when it has a name."""
     return f"{type(var).__name__}{{{var.type.format_value(var.data)}}}"
@@ -440,7 +446,8 @@ class _TreePrinter:
             self.lines.extend(["", "Inner graphs:", ""] if position == 1 else [""])
             self.lines.append(self.line(node.outputs[0], "", {}, annotate=False))
             inner_inputs, inner_outputs = _inner_graph(node.op)
-            outer_of = {inner: outer for inner, outer in zip(inner_inputs, node.inputs) if inner is not outer}
+            outer_of = {inner: node.inputs[p] for inner, p in zip(inner_inputs, _outer_positions(node.op, inner_inputs))
+                        if inner is not node.inputs[p]}
             for out in inner_outputs:
                 self.tree(out, " >", " >", outer_of)
 
@@ -564,19 +571,29 @@ def _leaf_kind(var):
 class _DotWriter:
     """Writes the statements of one graph (and, in clusters, of its inner graphs)."""
 
-    def __init__(self, styles, indent="  "):
+    def __init__(self, styles, indent="  ", decorate=None, inner_graphs=True):
         self.styles = styles
         self.lines = []
         self.indent = indent
+        self.decorate = decorate
+        self.inner_graphs = inner_graphs
+
+    def _decorated(self, kind, obj, attributes):
+        if self.decorate is None:
+            return attributes
+        changed = self.decorate(kind, obj, dict(attributes))
+        return attributes if changed is None else changed
 
     def emit(self, text):
         self.lines.append(self.indent + text)
 
-    def declare(self, dot_id, kind, label):
-        attributes = {"label": label, "class": kind, **self.styles[kind]}
+    def declare(self, dot_id, kind, label, obj=None):
+        attributes = self._decorated(kind, obj, {"label": label, "class": kind, **self.styles[kind]})
         self.emit(f"{dot_id} [{_dot_attributes(attributes)}];")
 
-    def edge(self, source, target, **attributes):
+    def edge(self, source, target, carried=None, **attributes):
+        if carried is not None:
+            attributes = self._decorated("edge", carried, attributes)
         suffix = f" [{_dot_attributes(attributes)}]" if attributes else ""
         self.emit(f"{source} -> {target}{suffix};")
 
@@ -600,10 +617,10 @@ class _DotWriter:
             leaves.append(var)
             source[var] = dot_id
             if var in inner_position:
-                self.declare(dot_id, "inner_input", f"{var}\n(inner input {inner_position[var]})")
+                self.declare(dot_id, "inner_input", f"{var}\n(inner input {inner_position[var]})", var)
             else:
                 label = var.type.format_value(var.data) if isinstance(var, Constant) else str(var)
-                self.declare(dot_id, _leaf_kind(var), label)
+                self.declare(dot_id, _leaf_kind(var), label, var)
             return dot_id
 
         for var in inner_inputs:
@@ -612,17 +629,17 @@ class _DotWriter:
             dot_id = f"{prefix}n{index}"
             sources = [source_of(var) for var in node.inputs]
             source[node] = dot_id
-            self.declare(dot_id, "apply", str(node.op))
+            self.declare(dot_id, "apply", str(node.op), node)
             for position, (var, src) in enumerate(zip(node.inputs, sources)):
-                self.edge(src, dot_id, **self._edge_labels(var, position, len(node.inputs)))
-            if _inner_graph(node.op) is not None:
+                self.edge(src, dot_id, (var, node, position), **self._edge_labels(var, position, len(node.inputs)))
+            if self.inner_graphs and _inner_graph(node.op) is not None:
                 self.cluster(node, dot_id, sources)
         for index, out in enumerate(outputs):
             dot_id = f"{prefix}o{index}"
             src = source_of(out)
             unnamed = f"inner output {index}" if prefix else f"output {index}"
-            self.declare(dot_id, "output", out.name if out.name and out.owner is not None else unnamed)
-            self.edge(src, dot_id, **self._edge_labels(out, None, 1))
+            self.declare(dot_id, "output", out.name if out.name and out.owner is not None else unnamed, out)
+            self.edge(src, dot_id, (out, None, index), **self._edge_labels(out, None, 1))
         return source
 
     @staticmethod
@@ -647,20 +664,28 @@ class _DotWriter:
         inner = self.graph(inner_outputs, prefix=f"{dot_id}_", inner_inputs=inner_inputs)
         self.indent = self.indent[:-2]
         self.emit("}")
-        for var, src in zip(inner_inputs, outer_sources):
-            self.edge(src, inner[var], style="dashed", arrowhead="none")
+        for var, position in zip(inner_inputs, _outer_positions(node.op, inner_inputs)):
+            self.edge(outer_sources[position], inner[var], style="dashed", arrowhead="none")
         for index, _ in enumerate(inner_outputs):
             self.edge(f"{dot_id}_o{index}", dot_id, style="dashed")
 
 
-def to_dot(obj, name="theanolab", styles=None, rankdir="TB"):
+def to_dot(obj, name="theanolab", styles=None, rankdir="TB", decorate=None, inner_graphs=True):
     """DOT source (a string) drawing the graph of ``obj``; render it with graphviz if you have it.
 
     Inputs, shared variables, constants, Apply nodes and outputs each have
     their own shape and colour (:data:`DOT_STYLES`, overridable by kind with
     ``styles``) and a ``class`` attribute naming the kind; every edge is
     labelled with the dtype and broadcastable pattern of the variable it
-    carries.  Inner graphs (JacobianRows, scan) are drawn in dashed clusters.
+    carries.  Inner graphs (JacobianRows, scan) are drawn in dashed clusters
+    (``inner_graphs=False``: the node alone).
+
+    ``decorate(kind, obj, attributes)``, when given, may change the Graphviz
+    attributes of every node and edge (the teaching layer puts values, colours
+    and ids there): ``kind`` is a node kind with ``obj`` its Apply node or
+    variable, or ``"edge"`` with ``obj`` = ``(variable carried, consuming Apply
+    node or None for an output, input position or output index)``; it returns
+    the attributes to use (None: unchanged).
 
     >>> import theanolab.tensor as T
     >>> print(to_dot(T.dscalar('x') + 1))  # doctest: +ELLIPSIS
@@ -675,7 +700,7 @@ def to_dot(obj, name="theanolab", styles=None, rankdir="TB"):
     if unknown:
         raise ValueError(f"to_dot: unknown kinds in styles: {', '.join(sorted(unknown))}; "
                          f"the kinds are {', '.join(kinds)}")
-    writer = _DotWriter(kinds)
+    writer = _DotWriter(kinds, decorate=decorate, inner_graphs=inner_graphs)
     writer.emit(f"rankdir={_dot_quote(rankdir)};")
     writer.graph(outputs)
     return f"digraph {_dot_quote(name)} {{\n" + "".join(line + "\n" for line in writer.lines) + "}\n"

@@ -473,6 +473,14 @@ class Function:
         return {node: "c" if node in thunks else "py" for node in self.maker.fgraph.toposort()}
 
     @property
+    def scan_traces(self):
+        """The iterations each scan of this function recorded while ``config.scan_trace`` was on
+        (:mod:`theanolab.scan.trace`)."""
+        from theanolab.scan.trace import traces_of
+
+        return traces_of(self)
+
+    @property
     def one_c_function(self):
         """True if the whole function runs as one generated C function (one call into C per call);
         False if its nodes run one by one (C kernels or ``perform``) in a virtual machine."""
@@ -542,7 +550,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     ``outputs`` may be one variable (the call returns one array) or a list
     (the call returns a list).  ``updates`` (pairs or dict) give new values
     of shared variables, written after every output is computed.  ``givens``
-    substitute variables in the graph for this function only.
+    substitute variables in the graph for this function only.  ``profile=True``
+    (or ``config.profile``) times every node: read ``f.profile.summary()``
+    (:mod:`theanolab.compile.profiling`).
     """
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(
@@ -559,4 +569,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     maker = FunctionMaker(list(inputs), output_list, mode=mode, updates=updates, givens=givens,
                           no_default_updates=no_default_updates, on_unused_input=on_unused_input,
                           allow_input_downcast=allow_input_downcast, single_output=single)
-    return Function(maker, name=name)
+    compiled = Function(maker, name=name)
+    if profile or (profile is None and config.profile):
+        from theanolab.compile.profiling import attach_profile
+
+        attach_profile(compiled, profile or True)
+    return compiled

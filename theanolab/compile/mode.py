@@ -127,6 +127,10 @@ class Mode:
         Checking modes override this to watch the run; ``maker`` gives them the
         rewrite history too.
         """
+        for node in maker.fgraph.apply_nodes:  # ops that compile a graph of their own (scan) follow this mode
+            prepare = getattr(node.op, "prepare_node", None)
+            if prepare is not None:
+                prepare(node, self)
         if self.backend == "c":
             from theanolab.backends.c.linker import build_c_runner
             from theanolab.backends.c.whole import build_whole_runner

@@ -1,0 +1,119 @@
+"""The layout of a Scan node: which of its inputs and outputs play which role.
+
+A Scan node has an *outer* side (the node's inputs and outputs in the
+user's graph) and an *inner* side (the inputs and outputs of its inner
+FunctionGraph, the body of the loop).  Every list is grouped by role, in a
+fixed order, and :class:`ScanInfo` (a few counts and the taps) says where
+each group starts.
+
+Outer inputs::
+
+    n_steps | sequences | initial buffers | shared variables | non-sequences
+
+Inner inputs (what step ``t`` reads)::
+
+    sequences[t] | state taps s[t+k] (state by state) | shared values | non-sequences
+
+Inner outputs (what step ``t`` computes)::
+
+    new states s[t] | per-step outputs y[t] | new shared values | until-condition (optional)
+
+Outer outputs::
+
+    state buffers (lag + n_steps rows) | per-step outputs (n_steps rows) | final shared values
+
+A *state* (Theano's sit_sot / mit_sot) has negative taps; its ``lag`` is the
+deepest one (``-min(taps)``).  Its initial buffer holds ``lag`` rows (row
+``i`` is the state at time ``i - lag``) and its outer output continues that
+buffer: row ``lag + t`` is the state computed at step ``t``, so step ``t``
+reads tap ``k`` at row ``lag + t + k``.  The user sees rows ``lag:``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ScanInfo"]
+
+
+@dataclass(frozen=True)
+class ScanInfo:
+    """Counts and taps that locate every role among a Scan node's inputs and outputs."""
+
+    n_sequences: int
+    #: per state, its taps in the order ``fn`` receives them (all negative).
+    state_taps: tuple
+    n_per_step: int
+    n_shared: int
+    n_non_sequences: int
+    as_while: bool = False
+
+    # ------------------------------------------------------------------ counts
+
+    @property
+    def n_states(self):
+        return len(self.state_taps)
+
+    @property
+    def lags(self):
+        """Rows of initial values each state needs: its deepest tap."""
+        return tuple(-min(taps) for taps in self.state_taps)
+
+    @property
+    def n_taps(self):
+        return sum(len(taps) for taps in self.state_taps)
+
+    # ------------------------------------------------------------------ outer inputs
+
+    def split_outer_inputs(self, inputs):
+        """``(n_steps, sequences, initial buffers, shared, non_sequences)``."""
+        inputs = list(inputs)
+        a = 1 + self.n_sequences
+        b = a + self.n_states
+        c = b + self.n_shared
+        return inputs[0], inputs[1:a], inputs[a:b], inputs[b:c], inputs[c:]
+
+    @property
+    def n_outer_inputs(self):
+        return 1 + self.n_sequences + self.n_states + self.n_shared + self.n_non_sequences
+
+    # ------------------------------------------------------------------ inner inputs
+
+    def split_inner_inputs(self, inputs):
+        """``(sequences, taps as one list per state, shared, non_sequences)``."""
+        inputs = list(inputs)
+        sequences = inputs[:self.n_sequences]
+        position = self.n_sequences
+        taps = []
+        for state_taps in self.state_taps:
+            taps.append(inputs[position:position + len(state_taps)])
+            position += len(state_taps)
+        shared = inputs[position:position + self.n_shared]
+        return sequences, taps, shared, inputs[position + self.n_shared:]
+
+    def inner_input_sources(self):
+        """For each inner input, the position of the outer input it is read from."""
+        sources = [1 + i for i in range(self.n_sequences)]
+        first_buffer = 1 + self.n_sequences
+        for j, taps in enumerate(self.state_taps):
+            sources += [first_buffer + j] * len(taps)
+        first_shared = first_buffer + self.n_states
+        sources += [first_shared + i for i in range(self.n_shared + self.n_non_sequences)]
+        return sources
+
+    # ------------------------------------------------------------------ outputs
+
+    def split_inner_outputs(self, outputs):
+        """``(new states, per-step outputs, new shared values, condition or None)``."""
+        outputs = list(outputs)
+        a = self.n_states
+        b = a + self.n_per_step
+        c = b + self.n_shared
+        return outputs[:a], outputs[a:b], outputs[b:c], (outputs[c] if self.as_while else None)
+
+    def split_outer_outputs(self, outputs):
+        """``(state buffers, per-step outputs, final shared values)``."""
+        outputs = list(outputs)
+        a = self.n_states
+        b = a + self.n_per_step
+        return outputs[:a], outputs[a:b], outputs[b:]
