@@ -101,6 +101,14 @@ def test_python_number_constants_autocast(value, dtype):
     assert T.constant(value).dtype == dtype
 
 
+@pytest.mark.parametrize("value, dtype", [(np.float64(0.0), "float64"), (np.float64(0.5), "float64"),
+                                          (np.int64(3), "int64"), (np.int32(3), "int32"), (np.float32(2), "float32")])
+def test_numpy_scalar_constants_keep_their_dtype(value, dtype):
+    # np.float64 is a Python float subclass, but Theano keeps its dtype (no autocasting).
+    assert T.constant(value).dtype == dtype
+    assert (T.fscalar() + value).dtype == np.result_type(np.float32, dtype).name
+
+
 def test_variable_clone_keeps_type_and_name_not_owner():
     x = T.dvector('x')
     y = x * 2

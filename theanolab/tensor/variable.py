@@ -308,7 +308,8 @@ def autocast_python_number(value):
 
 def constant(value, name=None, ndim=None, dtype=None):
     """A TensorConstant; dimensions of length 1 are broadcastable."""
-    if isinstance(value, numbers.Number) and dtype is None:
+    # NumPy scalars keep their dtype (np.float64 is a Python float too, but Theano keeps it float64).
+    if isinstance(value, numbers.Number) and not isinstance(value, np.generic) and dtype is None:
         data = autocast_python_number(value)
     else:
         try:

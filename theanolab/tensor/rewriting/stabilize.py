@@ -18,6 +18,8 @@ are simplified by the algebra of :mod:`.sigmoid_products`.
 
 from __future__ import annotations
 
+import numpy as np
+
 from theanolab import scalar as ts
 from theanolab.graph.rewriting import node_rewriter, register
 from theanolab.graph.rewriting.basic import _source_of
@@ -71,7 +73,19 @@ def _op_input(var, scalar_op_class):
     return None
 
 
+def _itemsize(var):
+    return np.dtype(var.type.dtype).itemsize
+
+
 def _sigmoid_input(var):
+    """x if ``var`` is sigmoid(x), or sigmoid(x) widened to a larger float (float32 -> float64), else None.
+
+    Looking through the widening cast lets ``log(np.float64(1) - sigmoid(x))``
+    on a float32 x be stabilized too (the replacement is cast back by ``fit``).
+    """
+    widened = _op_input(var, ts.Cast)
+    if widened is not None and is_float(widened) and is_float(var) and _itemsize(widened) <= _itemsize(var):
+        var = widened
     return _op_input(var, nnet.ScalarSigmoid)
 
 
@@ -141,6 +155,8 @@ def log_one_minus_sigmoid(node):
 @stabilize_rule(ts.Mul, ts.TrueDiv, ts.Neg, ts.Inv, ts.Sqr, ts.Pow)
 def sigmoid_products(node):
     """exp(z) / (1 + exp(z))**2 -> sigmoid(z) * sigmoid(-z), and any product of exp, sigmoid, 1 + exp likewise.
+
+    Why: exp(800) is inf and inf / inf is nan, while sigmoid(800) * sigmoid(-800) is a tiny finite number.
 
     See :mod:`.sigmoid_products`: the product's exponentials and sigmoids of
     each argument are rewritten with as few factors as possible, none that
