@@ -276,3 +276,15 @@ def test_run_time_errors_name_the_op():
     g = function([], RandomStreams(seed=1).choice((5,), a=3, replace=False))
     with pytest.raises(ValueError):
         g()
+
+
+def test_shared_of_a_random_state_works_after_importing_theanolab_alone():
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, theanolab as theano\n"
+            "s = theano.shared(np.random.RandomState(3))\n"
+            "assert type(s).__name__ == 'RandomStateSharedVariable', type(s)\n"
+            "assert s.get_value().randint(1000) == np.random.RandomState(3).randint(1000)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
