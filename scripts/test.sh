@@ -7,7 +7,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup-env.sh"
 
-setup_env "test"
+# graphviz draws the teaching layer's graphs; chromium runs its browser test (tests/viz).
+setup_env "test,notebook" graphviz chromium
 need_c_toolchain
 cd "$ROOT"
 if [ $# -gt 0 ]; then

@@ -15,6 +15,12 @@ What later steps sent back is carried in ``lag`` accumulators per state:
 by one (the oldest, for ``s[t - lag]``, starts from the tap ``-lag``).
 After step 0 they hold the gradient of the initial values.
 
+The backward step does not recompute what the forward step computed: the
+derivatives of the body are written in terms of its outputs (``tanh``'s is
+``1 - out ** 2``), and each output is replaced by its forward value, which
+the backward scan reads as a sequence (a view of the forward buffers).  So a
+step of the backward scan costs only the derivative's own products.
+
 With ``truncate_gradient = k`` only the last ``k`` steps are processed
 (Theano's truncated BPTT): earlier sequence slices and the initial values
 get no gradient, and the non-sequences only what those ``k`` steps give.
@@ -22,7 +28,7 @@ get no gradient, and the non-sequences only what those ``k`` steps give.
 
 from __future__ import annotations
 
-from theanolab.graph.basic import ancestors, clone_get_equiv
+from theanolab.graph.basic import ancestors, clone_get_equiv, clone_replace
 
 __all__ = ["scan_grad", "scan_rop"]
 
@@ -88,7 +94,7 @@ def scan_grad(op, inputs, outputs, output_grads):
         return _not_differentiable(op, inputs, "Scan with an until condition has no gradient "
                                                "(the number of steps is decided at run time).")
     n, sequences, initials, _, non_seqs = info.split_outer_inputs(inputs)
-    buffers, _, _ = info.split_outer_outputs(outputs)
+    buffers, per_step_values, _ = info.split_outer_outputs(outputs)
     g_buffers, g_per_step, _ = info.split_outer_outputs(output_grads)
     seq_in, taps_in, shared_in, non_seq_in = info.split_inner_inputs(op.fgraph.inputs)
     _, per_step_out, _, _ = info.split_inner_outputs(op.fgraph.outputs)
@@ -103,9 +109,12 @@ def scan_grad(op, inputs, outputs, output_grads):
     # What the backward scan loops over (backwards): the forward values of the steps it processes.
     tap_values = [buffers[j][lags[j] + k + start:lags[j] + k + n]
                   for j in range(info.n_states) for k in info.state_taps[j]]
+    # The forward values of the outputs (state j at step t is row lag + t), read instead of recomputed.
+    forward_values = ([buffers[j][lags[j] + start:lags[j] + n] for j in range(info.n_states)]
+                      + [per_step_values[m][start:n] for m in diff_per_step])
     loop_sequences = ([s[start:n] for s in sequences] + tap_values
                       + [g_buffers[j][lags[j] + start:lags[j] + n] for j in diff_states]
-                      + [g_per_step[m][start:n] for m in diff_per_step])
+                      + [g_per_step[m][start:n] for m in diff_per_step] + forward_values)
     carries = [T.zeros_like(initials[j][0]) for j in diff_states for _ in range(lags[j])]
     sums = [T.zeros_like(non_seqs[i]) for i in diff_non_seqs]
     shared_set = set(shared_in)
@@ -116,6 +125,7 @@ def scan_grad(op, inputs, outputs, output_grads):
         tap_args = take(info.n_taps)
         g_states = take(len(diff_states))
         g_steps = take(len(diff_per_step))
+        forward_rows = take(len(forward_values))
         carry_args = take(len(carries))
         sum_args = take(len(sums))
         non_seq_values = take(len(non_seqs))
@@ -142,6 +152,8 @@ def scan_grad(op, inputs, outputs, output_grads):
             grads = grad(None, wrt, known_grads=known, disconnected_inputs="ignore")
         else:
             grads = [T.zeros_like(v) for v in wrt]
+        computed = list(states_out) + [steps_out[m] for m in diff_per_step]
+        grads = clone_replace(grads, {out: row for out, row in zip(computed, forward_rows) if out.type == row.type})
         needed = [v for v in ancestors(grads) if v in shared_set]
         if needed:
             raise NotImplementedError(

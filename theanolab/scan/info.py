@@ -27,6 +27,20 @@ deepest one (``-min(taps)``).  Its initial buffer holds ``lag`` rows (row
 ``i`` is the state at time ``i - lag``) and its outer output continues that
 buffer: row ``lag + t`` is the state computed at step ``t``, so step ``t``
 reads tap ``k`` at row ``lag + t + k``.  The user sees rows ``lag:``.
+
+Kept rows (``kept_rows``, set by the ``scan_keep_last_rows`` rewrite)
+---------------------------------------------------------------------
+When only the last rows of a state buffer or of a per-step output are read
+outside the loop (``result[-1]``), the node need not store the others.
+``kept_rows`` then holds, per state and per-step output (in outer output
+order), None (every row, the layout above) or ``K``: the output is only the
+last ``min(K, full length)`` rows of what it would have been (row ``-1`` is
+still the last step).  While the loop runs, such a buffer of ``K`` rows is
+used circularly: the row of time ``i`` of the full buffer (``i = lag + t``
+for a state, ``t`` for a per-step output) lives at row ``i % K``, so a
+state needs ``K >= lag + 1`` (its taps and the row being written).  Memory
+is then O(K), not O(n_steps).  ``None`` for the whole field: every output
+keeps all its rows.
 """
 
 from __future__ import annotations
@@ -47,6 +61,23 @@ class ScanInfo:
     n_shared: int
     n_non_sequences: int
     as_while: bool = False
+    #: None, or per state and per-step output: None (all rows) or the number of last rows kept.
+    kept_rows: tuple | None = None
+
+    def __post_init__(self):
+        if self.kept_rows is not None:
+            if len(self.kept_rows) != self.n_states + self.n_per_step:
+                raise ValueError(f"kept_rows {self.kept_rows} needs one entry per state and per-step output "
+                                 f"({self.n_states + self.n_per_step})")
+            for j, (lag, kept) in enumerate(zip(self.lags, self.kept_rows)):
+                if kept is not None and kept < lag + 1:
+                    raise ValueError(f"state {j} (lag {lag}) must keep at least {lag + 1} rows, not {kept}")
+            if any(k is not None and k < 1 for k in self.kept_rows[self.n_states:]):
+                raise ValueError(f"a per-step output must keep at least one row: kept_rows {self.kept_rows}")
+
+    def rows_kept(self, i):
+        """Rows kept of outer output ``i`` (a state or per-step output): None when all of them."""
+        return None if self.kept_rows is None else self.kept_rows[i]
 
     # ------------------------------------------------------------------ counts
 

@@ -26,7 +26,12 @@ with ``n = n_steps``:
 - a shared variable's value is carried from step to step, and the final one
   is the output;
 - an ``until`` loop stops after the step whose condition is true, and its
-  buffers are cut to the steps run.
+  buffers are cut to the steps run;
+- an output with kept rows (``info.kept_rows``, see :mod:`theanolab.scan.info`)
+  gets a buffer of only ``K`` rows (fewer if the loop is shorter), used
+  circularly: every row index above is taken modulo the buffer's length
+  (which changes nothing for a full buffer), and at the end the rows are
+  put back in time order (:func:`_in_time_order`).
 
 A C loop can keep exactly this layout: each step binds its input cells to
 row views of the buffers (no copies), calls the inner graph's
@@ -160,7 +165,8 @@ class Scan(Op):
         cells, run = self.runner(self.inner_mode(node))
         seq_cells, tap_cells, shared_cells, non_seq_cells = info.split_inner_inputs(cells)
         buffers = [self._state_buffer(node, j, init, n_steps) for j, init in enumerate(initials)]
-        # (cell, buffer, row offset): tap k of a state of lag L is row L + t + k at step t.
+        # (cell, buffer, row offset): tap k of a state of lag L is row L + t + k at step t
+        # (modulo the buffer's length, for a circular buffer of kept rows).
         tap_plan = [(cell, buffers[j], lag + k)
                     for j, (lag, taps) in enumerate(zip(info.lags, info.state_taps))
                     for cell, k in zip(tap_cells[j], taps)]
@@ -174,35 +180,44 @@ class Scan(Op):
             for cell, sequence in zip(seq_cells, sequences):
                 cell[0] = sequence[t, ...]
             for cell, buffer, offset in tap_plan:
-                cell[0] = buffer[t + offset, ...]
+                cell[0] = buffer[(t + offset) % len(buffer), ...]
             for cell, value in zip(shared_cells, shared):
                 cell[0] = value
             if recorder is not None:
                 recorder.before(t, [cell[0] for cell in cells])
-            outputs = run()
+            try:
+                outputs = run()
+            except Exception as exc:  # noqa: BLE001  (re-raised, same type, with the step)
+                self.raise_at_step(exc, t)
             new_states, new_per_step, new_shared, condition = info.split_inner_outputs(outputs)
             for j, (buffer, lag, value) in enumerate(zip(buffers, info.lags, new_states)):
-                self._store(buffer, lag + t, value, f"state {j}", t)
+                self._store(buffer, (lag + t) % len(buffer), value, f"state {j}", t)
             for m, value in enumerate(new_per_step):
                 if per_step[m] is None:
                     dtype = node.outputs[info.n_states + m].dtype
-                    per_step[m] = np.empty((n_steps,) + np.shape(value), dtype=dtype)
-                self._store(per_step[m], t, value, f"per-step output {m}", t)
+                    rows = _rows(n_steps, info.rows_kept(info.n_states + m))
+                    per_step[m] = np.empty((rows,) + np.shape(value), dtype=dtype)
+                self._store(per_step[m], t % len(per_step[m]), value, f"per-step output {m}", t)
             shared = list(new_shared)
             if recorder is not None:
                 recorder.after(outputs)
             if condition is not None and bool(condition):
                 steps_run = t + 1
                 break
-        if steps_run < n_steps:  # an until loop stopped early: keep only the steps run
-            buffers = [b[:lag + steps_run].copy() for b, lag in zip(buffers, info.lags)]
-            per_step = [None if p is None else p[:steps_run].copy() for p in per_step]
+        if recorder is not None:
+            recorder.finish()
+        self._finish(node, inputs, output_storage, buffers, per_step, shared, steps_run)
+
+    def _finish(self, node, inputs, output_storage, buffers, per_step, shared, steps_run):
+        """Store the outputs of a loop that ran ``steps_run`` steps (the Python loop's or the C one's)."""
+        info = self.info
+        # an until loop that stopped early keeps only the steps run; circular buffers are unrolled
+        buffers = [_in_time_order(b, lag + steps_run) for b, lag in zip(buffers, info.lags)]
+        per_step = [None if p is None else _in_time_order(p, steps_run) for p in per_step]
         if any(p is None for p in per_step):  # no step ran: the body's shape rules give the rows' shapes
             rows = self._per_step_row_shapes(node, inputs)
             per_step = [np.empty((0,) + rows[m], dtype=node.outputs[info.n_states + m].dtype) if p is None else p
                         for m, p in enumerate(per_step)]
-        if recorder is not None:
-            recorder.finish()
         results = buffers + per_step
         results += [_own(value, list(inputs) + results) for value in shared]
         for storage, value in zip(output_storage, results):
@@ -226,16 +241,44 @@ class Scan(Op):
         if initial.shape[0] != lag:
             raise ValueError(f"{self}: state {j} has taps {list(self.info.state_taps[j])}, so its initial "
                              f"value needs {lag} row(s) along its first axis, but it has {initial.shape[0]}")
-        buffer = np.empty((lag + n_steps,) + initial.shape[1:], dtype=node.outputs[j].dtype)
+        rows = _rows(lag + n_steps, self.info.rows_kept(j))
+        buffer = np.empty((rows,) + initial.shape[1:], dtype=node.outputs[j].dtype)
         buffer[:lag] = initial
         return buffer
 
     def _store(self, buffer, row, value, what, step):
         if np.shape(value) != buffer.shape[1:]:
-            raise ValueError(f"{self}: at step {step}, {what} has shape {np.shape(value)} but the loop "
-                             f"expects {buffer.shape[1:]} (the shape of its initial value or of step 0); "
-                             "a value carried or collected by scan must keep its shape")
+            self.raise_shape_change(step, what, np.shape(value), buffer.shape[1:])
         buffer[row] = value
+
+    def raise_shape_change(self, step, what, shape, expected):
+        raise ValueError(f"{self}: at step {step}, {what} has shape {tuple(shape)} but the loop "
+                         f"expects {tuple(expected)} (the shape of its initial value or of step 0); "
+                         "a value carried or collected by scan must keep its shape")
+
+    def raise_at_step(self, exc, step):
+        """Re-raise ``exc``, an error inside the body (naming the body's node), with the step it ran."""
+        message = f"{exc}\n(at step {step} of the loop of {self})"
+        try:
+            new = type(exc)(message)
+        except Exception:  # noqa: BLE001  (an exception type taking other arguments)
+            raise exc from None
+        new.__dict__.update(exc.__dict__)
+        new.step = step
+        raise new.with_traceback(exc.__traceback__) from None
+
+    def recording(self, node):
+        """True while ``config.scan_trace`` records this node's iterations (the Python loop does that)."""
+        from theanolab.config import config
+
+        return bool(config.scan_trace)
+
+    def c_thunk(self, node):
+        """The C loop running ``node`` on the C backend, or None: the body is no one C function, and
+        ``perform`` (the Python loop) runs it (:mod:`theanolab.backends.c.scan_loop`)."""
+        from theanolab.backends.c.scan_loop import scan_thunk
+
+        return scan_thunk(node)
 
     def _per_step_row_shapes(self, node, inputs):
         """The shape of one step of each per-step output, computed from the outer inputs' values by
@@ -271,13 +314,14 @@ class Scan(Op):
         n_steps = None if info.as_while else node.inputs[0]
         _, _, initial_shapes, shared_shapes, _ = info.split_outer_inputs(input_shapes)
         shapes = []
-        for lag, shape in zip(info.lags, initial_shapes):
+        for j, (lag, shape) in enumerate(zip(info.lags, initial_shapes)):
             length = None if n_steps is None else n_steps + constant(lag, dtype="int64")
-            shapes.append((length,) + tuple(shape[1:]))
+            shapes.append((_kept_length(length, info.rows_kept(j)),) + tuple(shape[1:]))
         inner = _inner_shapes(self, input_shapes)
         _, per_step, _, _ = info.split_inner_outputs(self.fgraph.outputs)
-        for y in per_step:
-            shapes.append((n_steps,) + tuple(inner.get(y) or (None,) * y.type.ndim))
+        for m, y in enumerate(per_step):
+            length = _kept_length(n_steps, info.rows_kept(info.n_states + m))
+            shapes.append((length,) + tuple(inner.get(y) or (None,) * y.type.ndim))
         shapes += list(shared_shapes)
         return shapes
 
@@ -286,12 +330,46 @@ class Scan(Op):
     def L_op(self, inputs, outputs, output_grads):
         from theanolab.scan.grad import scan_grad
 
+        self._check_all_rows_kept("its gradient")
         return scan_grad(self, inputs, outputs, output_grads)
 
     def R_op(self, inputs, eval_points):
         from theanolab.scan.grad import scan_rop
 
+        self._check_all_rows_kept("R_op")
         return scan_rop(self, inputs, eval_points)
+
+    def _check_all_rows_kept(self, what):
+        """Derivatives need every step's values: a node keeping only the last rows has none."""
+        if self.info.kept_rows is not None and any(k is not None for k in self.info.kept_rows):
+            raise NotImplementedError(
+                f"{what} of {self}: this node keeps only the last rows of some outputs (kept_rows "
+                f"{self.info.kept_rows}, set by the scan_keep_last_rows rewrite, which runs after "
+                "differentiation); differentiate the graph scan built, not a compiled one")
+
+
+def _rows(full, kept):
+    """The rows a buffer allocates: ``full``, or at most the ``kept`` last ones."""
+    return full if kept is None else min(full, kept)
+
+
+def _kept_length(length, kept):
+    """The symbolic length of an output keeping ``kept`` rows (None: all ``length`` of them)."""
+    from theanolab.tensor.math import minimum
+    from theanolab.tensor.variable import constant
+
+    if kept is None or length is None:
+        return length
+    return minimum(length, constant(kept, dtype="int64"))
+
+
+def _in_time_order(buffer, written):
+    """The last rows of a buffer into which ``written`` rows went (circularly when more than fit),
+    oldest first; a buffer with rows never written is cut to the rows written."""
+    rows = len(buffer)
+    if written > rows:
+        return np.roll(buffer, -(written % rows), axis=0)
+    return buffer if written == rows else buffer[:written].copy()
 
 
 def _own(value, others):

@@ -36,7 +36,13 @@ def c_thunks(fgraph):
     if len(distinct) > 1:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             list(pool.map(kernel_module, distinct))
-    return {node: CThunk(node, kernel) for node, kernel in kernels.items()}
+    thunks = {node: CThunk(node, kernel) for node, kernel in kernels.items()}
+    for node in fgraph.toposort():  # an op running a loop of its own in C (scan) makes its thunk
+        make = getattr(node.op, "c_thunk", None)
+        thunk = make(node) if make is not None and node not in thunks else None
+        if thunk is not None:
+            thunks[node] = thunk
+    return thunks
 
 
 _warned = []

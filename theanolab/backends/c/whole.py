@@ -256,18 +256,21 @@ def driver_source(plan):
     ])
 
 
-#: the runtime module's source: whole_runtime.h, and the function making a compiled function's state.
-_RUNTIME = '#include "whole_runtime.h"\nPyObject *tl_whole_make(PyObject *spec) { return tl_make(spec); }\n'
+#: the runtime module's source: whole_runtime.h and the function making a compiled function's state; with
+#: them (one build, not two) scan_loop.h and the function making a scan's C loop (backends/c/scan_loop.py).
+_RUNTIME = ('#include "whole_runtime.h"\n#include "scan_loop.h"\n'
+            'PyObject *tl_whole_make(PyObject *spec) { return tl_make(spec); }\n'
+            'PyObject *tl_scan_loop_make(PyObject *spec) { return tl_loop_make(spec); }\n')
 
 
 @functools.cache
-def _runtime():
-    """The runtime's ``tl_whole_make``, built once for every driver.  It takes and returns Python
-    objects, so it is called through ``ctypes.PyDLL`` (the GIL held, exceptions propagated)."""
+def _runtime(name="tl_whole_make"):
+    """The runtime's ``name`` (``tl_whole_make``), built once for every driver.  It takes and returns
+    Python objects, so it is called through ``ctypes.PyDLL`` (the GIL held, exceptions propagated)."""
     # The full CPython API (cffi would restrict a module to the limited one) and NumPy's.
     module = build.load_module("", _RUNTIME, description="the whole-function runtime", include_dirs=(np.get_include(),),
                                define_macros=(("_CFFI_NO_LIMITED_API", None),))
-    make = ctypes.PyDLL(module.__file__).tl_whole_make
+    make = getattr(ctypes.PyDLL(module.__file__), name)
     make.restype = ctypes.py_object
     make.argtypes = [ctypes.py_object]
     return make

@@ -137,4 +137,6 @@ def raise_with_node(exc, node, index, inputs):
     except Exception:
         new = NodeRuntimeError(message)
     new.node = node
+    new.node_index = index
+    new.input_shapes = [getattr(v, "shape", None) for v in inputs]  # what the notebook view shows
     raise new.with_traceback(exc.__traceback__) from None

@@ -27,7 +27,7 @@ from theanolab.graph.rewriting.basic import GraphRewriter
 from theanolab.graph.rewriting.db import RewriteGroup, optdb
 from theanolab.graph.rewriting.pattern import PatternRewriter
 
-__all__ = ["RuleInfo", "catalog", "markdown_table", "replace_between_markers", "BEGIN", "END", "main"]
+__all__ = ["RuleInfo", "catalog", "reason_of", "reasons", "markdown_table", "replace_between_markers", "BEGIN", "END", "main"]
 
 BEGIN = "<!-- rules:begin (written by python -m theanolab.graph.rewriting.catalog --write) -->"
 END = "<!-- rules:end -->"
@@ -47,6 +47,7 @@ class RuleInfo:
     tags: tuple
     source: tuple | None  # (file relative to the theanolab package, line)
     doc: str
+    why: str = ""  # one sentence: the reason the rule fires (see reason_of)
 
     @property
     def where(self):
@@ -66,10 +67,30 @@ def _first_line(rewriter):
     return lines[0] if lines else ""
 
 
+def reason_of(rewriter):
+    """The one sentence saying why ``rewriter`` fires, shown by the catalog and the rewrite stepper.
+
+    It is the docstring's ``Why:`` paragraph, or else what follows the first
+    ``": "`` after the arrow of the first line (``log(1 + x) -> log1p(x): for
+    |x| < 1e-16, ...``); empty when the docstring says neither.
+    """
+    lines = [line.strip() for line in (getattr(rewriter, "__doc__", None) or "").strip().splitlines()]
+    for index, line in enumerate(lines):
+        if line.startswith("Why:"):
+            paragraph = [line[len("Why:"):].strip()]
+            for more in lines[index + 1:]:
+                if not more:
+                    break
+                paragraph.append(more)
+            return " ".join(paragraph)
+    _, arrow, result = (lines[0] if lines else "").partition("->")
+    return result.split(": ", 1)[1] if arrow and ": " in result else ""
+
+
 def _info(phase, rewriter, name, tags):
     return RuleInfo(phase.name, phase.position, name, _kind(rewriter),
                     tuple(sorted(set(tags) - {name} - _IMPLIED_TAGS)),
-                    getattr(rewriter, "source", None), _first_line(rewriter))
+                    getattr(rewriter, "source", None), _first_line(rewriter), reason_of(rewriter))
 
 
 def catalog(db=optdb):
@@ -85,17 +106,22 @@ def catalog(db=optdb):
     return rows
 
 
+def reasons(db=optdb):
+    """``{rule name: why it fires}`` for every rule of ``db`` (what the rewrite stepper shows)."""
+    return {row.name: row.why for row in catalog(db)}
+
+
 def _escape(text):
     return text.replace("|", "\\|")
 
 
 def markdown_table(rows):
     """The catalog as a Markdown table (one line per rule)."""
-    lines = ["| phase | rule | kind | other tags | what it does | source |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| phase | rule | kind | other tags | what it does | why it fires | source |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         lines.append(f"| {row.phase} ({row.position:g}) | `{row.name}` | {row.kind} | {', '.join(row.tags)} "
-                     f"| {_escape(row.doc)} | `{row.where}` |")
+                     f"| {_escape(row.doc)} | {_escape(row.why)} | `{row.where}` |")
     return "\n".join(lines)
 
 

@@ -174,8 +174,13 @@ class RewriteHistory:
             counts[step.rewrite] = counts.get(step.rewrite, 0) + 1
         return counts
 
-    def graph_at(self, k):
-        """A new FunctionGraph: the graph after the first ``k`` steps (0: the user's graph)."""
+    def graph_at(self, k, copies=None):
+        """A new FunctionGraph: the graph after the first ``k`` steps (0: the user's graph).
+
+        ``copies``, a dict, receives ``{recorded variable or node: its copy in the
+        new graph}``: a node keeps its identity across steps there, which is
+        how the rewrite stepper keeps each node in its place.
+        """
         if not 0 <= k <= len(self.steps):
             raise IndexError(f"step {k} out of range: this history has steps 0 to {len(self.steps)}")
         fgraph, equiv = self._base.clone_get_equiv(features=False)
@@ -203,4 +208,6 @@ class RewriteHistory:
                     _, node, i, new = event
                     target = OUTPUT if node == OUTPUT else mapping[node]
                     fgraph.change_node_input(target, i, mapped(new), reason="replay")
+        if copies is not None:
+            copies.update(mapping)
         return fgraph

@@ -17,7 +17,10 @@ __all__ = ["MergeRewriter"]
 
 
 class MergeRewriter(GraphRewriter):
-    """Replace duplicate constants and duplicate nodes by their first occurrence."""
+    """Replace duplicate constants and duplicate nodes by their first occurrence.
+
+    Why: the same computation written twice would otherwise run twice, and later rules see one node.
+    """
 
     name = "merge"
 

@@ -7,3 +7,4 @@ from theanolab.tensor.rewriting import stabilize  # noqa: F401
 from theanolab.tensor.rewriting import blas  # noqa: F401
 from theanolab.tensor.rewriting import fusion  # noqa: F401
 from theanolab.tensor.rewriting import inplace  # noqa: F401
+from theanolab.scan import rewrites as scan_rewrites  # noqa: F401  (the scan rules: loops, theanolab/scan/rewrites.py)

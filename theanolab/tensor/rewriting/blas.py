@@ -249,7 +249,10 @@ def traced(new, old):
 @register("blas", "fast_run")
 @node_rewriter([elemwise_scalar_op(ts.Add, ts.Sub, ts.Neg, ts.Mul, ts.TrueDiv)])
 def dot_to_blas_update(fgraph, node):
-    """beta*z + alpha*dot(x, y) + ... -> Gemm(z, alpha, x, y, beta) + ... (Gemv, Ger likewise)"""
+    """beta*z + alpha*dot(x, y) + ... -> Gemm(z, alpha, x, y, beta) + ... (Gemv, Ger likewise)
+
+    Why: BLAS computes beta*z + alpha*dot(x, y) in one pass over memory, with no temporary for the product.
+    """
     out = node.outputs[0]
     # The whole sum is rewritten at once, from its outermost node.
     if out.dtype not in BLAS_DTYPES or out.ndim not in (1, 2) or is_inner(fgraph, out):
@@ -280,7 +283,10 @@ def dot_to_blas_update(fgraph, node):
 @register("blas", "fast_run")
 @node_rewriter([Dot])
 def dot_to_dot22(fgraph, node):
-    """dot(x, y) -> Dot22(x, y) for matrices x, y of one BLAS dtype"""
+    """dot(x, y) -> Dot22(x, y) for matrices x, y of one BLAS dtype
+
+    Why: Dot22 calls BLAS's matrix product directly, skipping the general dot's checks and dispatch.
+    """
     x, y = node.inputs
     if x.ndim == y.ndim == 2 and x.dtype == y.dtype and x.dtype in BLAS_DTYPES:
         return [traced(dot22(x, y), node.outputs[0])]
@@ -290,7 +296,10 @@ def dot_to_dot22(fgraph, node):
 @register("blas", "fast_run")
 @node_rewriter([elemwise_scalar_op(ts.Mul, ts.Neg, ts.TrueDiv)])
 def scaled_dot22(fgraph, node):
-    """a * Dot22(x, y) -> Dot22Scalar(x, y, a)"""
+    """a * Dot22(x, y) -> Dot22Scalar(x, y, a)
+
+    Why: BLAS scales while it multiplies, which saves a pass over the result.
+    """
     out = node.outputs[0]
     terms = terms_of(fgraph, out)
     if len(terms) != 1 or out.dtype not in BLAS_DTYPES:
@@ -308,7 +317,10 @@ def scaled_dot22(fgraph, node):
 @register("inplace", "fast_run")
 @node_rewriter([gemm_no_inplace, gemv_no_inplace, ger])
 def blas_update_inplace(fgraph, node):
-    """Gemm{no_inplace}(z, ...) -> Gemm{inplace}(z, ...) where z is needed by nobody else"""
+    """Gemm{no_inplace}(z, ...) -> Gemm{inplace}(z, ...) where z is needed by nobody else
+
+    Why: nothing else reads z, so the update can write over it instead of copying it first.
+    """
     z = node.inputs[0]
     # BLAS must not read an operand it is writing: z may not also be x or y.
     if z in node.inputs[1:] or ensure_destroy_handler(fgraph).refusal(node, 0) is not None:
@@ -338,7 +350,10 @@ def _vector_of(var, axis):
 @register("specialize", "fast_run")
 @node_rewriter([Sum])
 def sum_of_products_to_dot(fgraph, node):
-    """sum(x * y) -> dot(x, y); sum(A * v[None, :], axis=1) -> dot(A, v); axis 0 -> dot(v, A)"""
+    """sum(x * y) -> dot(x, y); sum(A * v[None, :], axis=1) -> dot(A, v); axis 0 -> dot(v, A)
+
+    Why: a dot product is one BLAS call that never builds the elementwise product array.
+    """
     product = node.inputs[0]
     out = node.outputs[0]
     inner = product.owner

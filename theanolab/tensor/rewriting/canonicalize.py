@@ -144,7 +144,10 @@ def _too_big(fgraph, node):
 @_rule("fast_compile")
 @node_rewriter()
 def constant_folding(fgraph, node):
-    """op(constants) -> the constant op.perform computes"""
+    """op(constants) -> the constant op.perform computes
+
+    Why: every input is a constant, so the result is the same on every call: compute it once now.
+    """
     if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
         return None
     if node.op.destroy_map or not all(isinstance(o.type, TensorType) for o in node.outputs):
@@ -169,7 +172,10 @@ def constant_folding(fgraph, node):
 @_rule()
 @node_rewriter([MaxAndArgmax])
 def max_without_argmax(fgraph, node):
-    """MaxAndArgmax(x) whose argmax nobody uses -> CAReduce{maximum}(x)"""
+    """MaxAndArgmax(x) whose argmax nobody uses -> CAReduce{maximum}(x)
+
+    Why: nobody reads the argmax, so computing it is wasted work.
+    """
     if fgraph.clients.get(node.outputs[1]):
         return None
     return {node.outputs[0]: CAReduce(ts.maximum, node.op.axis)(node.inputs[0])}
@@ -194,7 +200,10 @@ def _narrow_integer_steps(operands, dtype):
 @_rule()
 @node_rewriter([_ADD_OR_MUL])
 def flatten_add_mul(fgraph, node):
-    """add(add(a, b), c) -> add(a, b, c) (and mul), when nothing else uses the inner sum"""
+    """add(add(a, b), c) -> add(a, b, c) (and mul), when nothing else uses the inner sum
+
+    Why: one n-ary sum puts every term side by side, so constants and like terms can be collected.
+    """
     out = node.outputs[0]
     operands, flattened = [], False
     for inp in node.inputs:
@@ -274,7 +283,10 @@ def _combined_constant(node, constants):
 @_rule()
 @node_rewriter([_ADD_OR_MUL])
 def canonicalize_add_mul(fgraph, node):
-    """add(z, 2, 2*z, x, -x) -> add(2, 3*z): constants into one (first), like terms collected"""
+    """add(z, 2, 2*z, x, -x) -> add(2, 3*z): constants into one (first), like terms collected
+
+    Why: one canonical form makes equal expressions look equal, and collected terms cost fewer operations.
+    """
     out = node.outputs[0]
     # Bools add as "or"; a narrow integer step may wrap: no regrouping for either.
     if out.dtype == "bool" or _narrow_integer_steps(node.inputs, out.dtype):
@@ -312,7 +324,10 @@ def canonicalize_add_mul(fgraph, node):
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.Sub)])
 def sub_self(fgraph, node):
-    """x - x -> zeros like x"""
+    """x - x -> zeros like x
+
+    Why: anything minus itself is zero; the graph no longer needs x at all.
+    """
     x, y = node.inputs
     if x is not y:
         return None
@@ -322,7 +337,10 @@ def sub_self(fgraph, node):
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.Sub)])
 def sub_zero(fgraph, node):
-    """x - 0 -> x"""
+    """x - 0 -> x
+
+    Why: subtracting zero changes nothing, so the node is pure overhead.
+    """
     x, y = node.inputs
     return [stand_in(fgraph, x, node.outputs[0])] if is_value(y, 0) else None
 
@@ -330,7 +348,10 @@ def sub_zero(fgraph, node):
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.TrueDiv)])
 def div_self(fgraph, node):
-    """x / x -> ones like x (so function([x], x/x)(0.) is 1.0, as the slides promise)"""
+    """x / x -> ones like x (so function([x], x/x)(0.) is 1.0, as the slides promise)
+
+    Why: anything divided by itself is one; no division needs to run.
+    """
     x, y = node.inputs
     if x is not y:
         return None
@@ -340,7 +361,10 @@ def div_self(fgraph, node):
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.TrueDiv)])
 def div_one(fgraph, node):
-    """x / 1 -> x"""
+    """x / 1 -> x
+
+    Why: dividing by one changes nothing, so the node is pure overhead.
+    """
     x, y = node.inputs
     return [stand_in(fgraph, x, node.outputs[0])] if is_value(y, 1) else None
 
@@ -348,8 +372,8 @@ def div_one(fgraph, node):
 # ----------------------------------------------------------------------------- inverse functions
 
 
-def _cancellation(outer, inner):
-    """The rule ``outer(inner(x)) -> x``, named ``<outer>_of_<inner>``."""
+def _cancellation(outer, inner, why):
+    """The rule ``outer(inner(x)) -> x``, named ``<outer>_of_<inner>``; ``why`` is the reason it fires."""
 
     def cancel(fgraph, node):
         below = node.inputs[0].owner
@@ -359,16 +383,16 @@ def _cancellation(outer, inner):
 
     name = f"{outer.__name__.lower()}_of_{inner.__name__.lower()}"
     cancel.__name__ = name
-    cancel.__doc__ = f"{outer.__name__.lower()}({inner.__name__.lower()}(x)) -> x"
+    cancel.__doc__ = f"{outer.__name__.lower()}({inner.__name__.lower()}(x)) -> x\n\nWhy: {why}"
     # Its source is the line of CANCELLATIONS that names the pair, shown to students with the step.
     rule = NodeRewriter(cancel, tracks=[elemwise_scalar_op(outer)], name=name, source=_caller_source(2))
     return _rule()(rule)
 
 
 CANCELLATIONS = [
-    _cancellation(ts.Neg, ts.Neg),  # neg(neg(x)) -> x
-    _cancellation(ts.Exp, ts.Log),  # exp(log(x)) -> x
-    _cancellation(ts.Log, ts.Exp),  # log(exp(x)) -> x
+    _cancellation(ts.Neg, ts.Neg, "two negations undo each other: neither needs to run."),  # neg(neg(x)) -> x
+    _cancellation(ts.Exp, ts.Log, "exp undoes log, so both can go (x must be positive anyway)."),  # exp(log(x)) -> x
+    _cancellation(ts.Log, ts.Exp, "log undoes exp, and exp(x) alone overflows for x > 709."),  # log(exp(x)) -> x
 ]
 
 
@@ -378,7 +402,10 @@ CANCELLATIONS = [
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.Second)])
 def fill_useless(fgraph, node):
-    """fill(a, b) -> b when b already has the shape of the result"""
+    """fill(a, b) -> b when b already has the shape of the result
+
+    Why: the fill only gives b a shape it already has, so it copies for nothing.
+    """
     _, value = node.inputs
     out = node.outputs[0]
     if _fits(value, out) and same_shape(fgraph, value, out):
@@ -389,7 +416,10 @@ def fill_useless(fgraph, node):
 @_rule("fast_compile")
 @node_rewriter([DimShuffle])
 def dimshuffle_merge(fgraph, node):
-    """dimshuffle(dimshuffle(x)) -> one dimshuffle(x)"""
+    """dimshuffle(dimshuffle(x)) -> one dimshuffle(x)
+
+    Why: two reorderings in a row are one reordering, one node instead of two.
+    """
     inner = node.inputs[0].owner
     if inner is None or not isinstance(inner.op, DimShuffle):
         return None
@@ -401,7 +431,10 @@ def dimshuffle_merge(fgraph, node):
 @_rule("fast_compile")
 @node_rewriter([DimShuffle])
 def dimshuffle_identity(fgraph, node):
-    """dimshuffle{0,1,...}(x) -> x (also when 'x' replaces a broadcastable axis in place)"""
+    """dimshuffle{0,1,...}(x) -> x (also when 'x' replaces a broadcastable axis in place)
+
+    Why: a dimshuffle that keeps every axis in place changes nothing.
+    """
     order = node.op.new_order
     pattern = node.op.input_broadcastable
     if len(order) != len(pattern):
@@ -423,7 +456,10 @@ def _lifted(fgraph, var, order):
 @_rule()
 @node_rewriter([DimShuffle])
 def dimshuffle_lift(fgraph, node):
-    """dimshuffle(elemwise(a, b)) -> elemwise(dimshuffle(a), dimshuffle(b)), the elemwise used once"""
+    """dimshuffle(elemwise(a, b)) -> elemwise(dimshuffle(a), dimshuffle(b)), the elemwise used once
+
+    Why: moving the reordering onto the inputs lets it meet and cancel other dimshuffles there.
+    """
     var = node.inputs[0]
     lifted = _lifted(fgraph, var, node.op.new_order)
     return None if lifted.owner.inputs[0] is var else [lifted]
@@ -447,7 +483,10 @@ def _target_lengths(fgraph, vector):
 @_rule()
 @node_rewriter([Reshape])
 def reshape_useless(fgraph, node):
-    """reshape(x, shape of x) -> x (one entry may be -1)"""
+    """reshape(x, shape of x) -> x (one entry may be -1)
+
+    Why: reshaping to the shape it already has changes nothing.
+    """
     x, vector = node.inputs
     out = node.outputs[0]
     lengths = _target_lengths(fgraph, vector)
@@ -464,7 +503,10 @@ def reshape_useless(fgraph, node):
 @_rule()
 @node_rewriter([Reshape])
 def reshape_of_reshape(fgraph, node):
-    """reshape(reshape(x, s1), s2) -> reshape(x, s2)"""
+    """reshape(reshape(x, s1), s2) -> reshape(x, s2)
+
+    Why: only the last reshape decides the shape, so the first is wasted.
+    """
     inner = node.inputs[0].owner
     if inner is None or not isinstance(inner.op, Reshape):
         return None
@@ -474,7 +516,10 @@ def reshape_of_reshape(fgraph, node):
 @_rule()
 @node_rewriter([Alloc])
 def alloc_useless(fgraph, node):
-    """alloc(v, *shape) -> v when v already has that shape"""
+    """alloc(v, *shape) -> v when v already has that shape
+
+    Why: allocating an array of the shape v already has only copies v.
+    """
     value = node.inputs[0]
     out = node.outputs[0]
     if _fits(value, out) and same_shape(fgraph, value, out):
@@ -495,7 +540,10 @@ def _broadcast_value(var):
 @_rule()
 @node_rewriter([lambda op: isinstance(op, Elemwise)])
 def broadcast_in_elemwise(fgraph, node):
-    """elemwise(alloc(v, *shape of y), y) -> elemwise(v, y), and fill(a, v) likewise: y gives the shape"""
+    """elemwise(alloc(v, *shape of y), y) -> elemwise(v, y), and fill(a, v) likewise: y gives the shape
+
+    Why: elementwise ops broadcast by themselves, so the explicit copy to full size is wasted memory.
+    """
     for position, var in enumerate(node.inputs):
         value = _broadcast_value(var)
         if value is None:
@@ -512,7 +560,10 @@ def broadcast_in_elemwise(fgraph, node):
 @_rule()
 @node_rewriter([CAReduce])
 def reduce_broadcastable_axes(fgraph, node):
-    """sum(x, axis) over axes of length 1 -> x without those axes (also prod, max, any...)"""
+    """sum(x, axis) over axes of length 1 -> x without those axes (also prod, max, any...)
+
+    Why: reducing over an axis of length 1 only drops that axis, which costs nothing as a view.
+    """
     x = node.inputs[0]
     axes = node.op.axes_of(x)
     if not all(x.broadcastable[d] for d in axes):
@@ -528,7 +579,10 @@ def _cast_dtype(node):
 @_rule("fast_compile")
 @node_rewriter([elemwise_scalar_op(ts.Cast)])
 def cast_useless(fgraph, node):
-    """cast(x, x.dtype) -> x"""
+    """cast(x, x.dtype) -> x
+
+    Why: casting to the dtype it already has changes nothing.
+    """
     x = node.inputs[0]
     return [x] if x.dtype == _cast_dtype(node) else None
 
@@ -536,7 +590,10 @@ def cast_useless(fgraph, node):
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.Cast)])
 def cast_of_cast(fgraph, node):
-    """cast(cast(x, wider), t) -> cast(x, t) when the first cast loses nothing"""
+    """cast(cast(x, wider), t) -> cast(x, t) when the first cast loses nothing
+
+    Why: when the first cast loses nothing, one cast gives the same values with one copy fewer.
+    """
     inner = node.inputs[0].owner
     if inner is None or not is_elemwise(inner, ts.Cast):
         return None

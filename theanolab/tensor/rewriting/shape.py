@@ -217,7 +217,10 @@ def _is_own_shape_i(entry, var, d):
 @register("canonicalize", "fast_run", "shape")
 @node_rewriter([Shape_i])
 def shape_i_of_known(fgraph, node):
-    """Shape_i{i}(x) -> the length that infer_shape gives from x's inputs"""
+    """Shape_i{i}(x) -> the length that infer_shape gives from x's inputs
+
+    Why: a length known from the inputs needs no array to measure, and later rules can fold it into constants.
+    """
     (var,) = node.inputs
     if var.owner is None:
         return None
@@ -230,7 +233,10 @@ def shape_i_of_known(fgraph, node):
 @register("canonicalize", "fast_run", "shape")
 @node_rewriter([Shape])
 def shape_of_known(fgraph, node):
-    """Shape(x) -> make_vector(lengths of x), where infer_shape knows more than Shape_i(x)"""
+    """Shape(x) -> make_vector(lengths of x), where infer_shape knows more than Shape_i(x)
+
+    Why: a shape built from known lengths lets later rules compare and fold shapes without running anything.
+    """
     (var,) = node.inputs
     if var.owner is None:
         return None
@@ -255,7 +261,10 @@ def _constant_index(node):
 @register("canonicalize", "fast_run", "shape")
 @node_rewriter([Subtensor])
 def index_of_shape(fgraph, node):
-    """Shape(x)[i] -> Shape_i{i}(x) (or what is known); make_vector(a, b)[1] -> b"""
+    """Shape(x)[i] -> Shape_i{i}(x) (or what is known); make_vector(a, b)[1] -> b
+
+    Why: reading one length directly avoids building the whole shape vector just to index it.
+    """
     index = _constant_index(node)
     vector = node.inputs[0]
     if index is None or vector.owner is None:

@@ -84,7 +84,10 @@ def _exponent(var):
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.Pow)])
 def pow_specialize(fgraph, node):
-    """x ** 2 -> sqr(x), x ** 0.5 -> sqrt(x), x ** -1 -> inv(x), x ** 1 -> x, x ** 0 -> 1"""
+    """x ** 2 -> sqr(x), x ** 0.5 -> sqrt(x), x ** -1 -> inv(x), x ** 1 -> x, x ** 0 -> 1
+
+    Why: a general power calls exp and log; squaring, square roots and inverses are one cheap instruction.
+    """
     base, power = node.inputs
     exponent = _exponent(power)
     if exponent is None:
@@ -96,7 +99,10 @@ def pow_specialize(fgraph, node):
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.Mul)])
 def mul_self_to_sqr(fgraph, node):
-    """mul(x, x) -> sqr(x); mul(a, x, x) -> mul(a, sqr(x))"""
+    """mul(x, x) -> sqr(x); mul(a, x, x) -> mul(a, sqr(x))
+
+    Why: x * x reads x twice; sqr(x) reads it once and says what it means.
+    """
     out = node.outputs[0]
     operands = list(node.inputs)
     for i, var in enumerate(operands):
@@ -112,7 +118,10 @@ def mul_self_to_sqr(fgraph, node):
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.Mul)])
 def mul_minus_one_to_neg(fgraph, node):
-    """mul(-1, x) -> neg(x); mul(-1, x, y) -> neg(mul(x, y))"""
+    """mul(-1, x) -> neg(x); mul(-1, x, y) -> neg(mul(x, y))
+
+    Why: negating flips a sign bit; multiplying by -1 is a full multiplication.
+    """
     out = node.outputs[0]
     if out.dtype == "bool":
         return None
@@ -127,7 +136,10 @@ def mul_minus_one_to_neg(fgraph, node):
 @_rule()
 @node_rewriter([elemwise_scalar_op(ts.Mul)])
 def mul_of_negations(fgraph, node):
-    """mul(neg(a), neg(b), c) -> mul(a, b, c): negations cancel in pairs"""
+    """mul(neg(a), neg(b), c) -> mul(a, b, c): negations cancel in pairs
+
+    Why: two minus signs cancel, so both negations are wasted work.
+    """
     out = node.outputs[0]
     # Only negations computed in the product's dtype: -a of an unsigned a wraps around.
     negated = [i for i, var in enumerate(node.inputs) if var.owner is not None and is_elemwise(var.owner, ts.Neg)
