@@ -141,16 +141,21 @@ def test_warm_hit_in_a_second_process(compiledir):
     assert child_result(start_child(compiledir)) == {"value": 41, "runs": 0, "disk": 1}
 
 
-def test_two_processes_building_at_once_run_the_compiler_once(compiledir, tmp_path):
+def race(tmp_path, start):
+    """Start two children with ``start(ready_file, go_file)``, release them at once; their results."""
     go = tmp_path / "go"
     ready = [tmp_path / "ready-0", tmp_path / "ready-1"]
-    children = [start_child(compiledir, str(r), str(go)) for r in ready]
+    children = [start(str(r), str(go)) for r in ready]
     deadline = time.monotonic() + 60
     while not all(r.exists() for r in ready):
         assert time.monotonic() < deadline and all(c.poll() is None for c in children), "children did not start"
         time.sleep(0.005)
     go.touch()
-    results = [child_result(c) for c in children]
+    return [child_result(c) for c in children]
+
+
+def test_two_processes_building_at_once_run_the_compiler_once(compiledir, tmp_path):
+    results = race(tmp_path, lambda ready, go: start_child(compiledir, ready, go))
     assert [r["value"] for r in results] == [41, 41]
     assert sum(r["runs"] for r in results) == 1 and sum(r["disk"] for r in results) == 1
     entry = the_entry(compiledir)
@@ -449,3 +454,147 @@ def test_no_compiler_runs_the_reference_backend_with_one_warning(compiledir, tmp
     assert len(messages) == 1 and "no C compiler" in messages[0] and "reference backend" in messages[0]
     assert delta(before) == (0, 0, 0)
     assert not compiledir.exists()
+
+
+# Bundles (build.load_pieces): a function's missing kernels built together in few compiler runs, each
+# kernel's entry linked to the bundle holding it, so later functions and processes reuse it.
+
+def piece(i, body=None):
+    name = f"tl_value_{i}"
+    return build.Piece(name, f"int {name}(void);", body or f"int {name}(void) {{ return {i}; }}",
+                       description=f"Elemwise{{value{i}}}")
+
+
+def values(modules, indices):
+    return [getattr(module.lib, f"tl_value_{i}")() for module, i in zip(modules, indices)]
+
+
+def bundle_entries(compiledir):
+    """``(bundle entries, link entries)`` of the compiledir."""
+    found = sorted(Path(compiledir, "c").glob("??/*"))
+    return ([e for e in found if store.read_marker(e) is not None], [e for e in found if store.read_link(e)])
+
+
+def test_missing_pieces_build_in_one_run_and_each_is_found_again_alone(compiledir):
+    before = counts()
+    modules = build.load_pieces([piece(i) for i in range(4)], bundles=1)
+    assert values(modules, range(4)) == [0, 1, 2, 3] and len(set(map(id, modules))) == 1
+    assert delta(before) == (1, 0, 0)
+    bundles, links = bundle_entries(compiledir)
+    assert len(bundles) == 1 and len(links) == 4
+    assert {store.read_link(e) for e in links} == {bundles[0].name}
+    listed = {info.description: info.status for info in store.entries("c")}
+    assert listed[f"Elemwise{{value2}} (in bundle {bundles[0].name[:12]})"] == "complete"
+    (description,) = [d for d in listed if d.startswith("bundle of 4: ")]
+    assert all(f"Elemwise{{value{i}}}" in description for i in range(4)) and listed[description] == "complete"
+    assert values(build.load_pieces([piece(3)]), [3]) == [3] and delta(before) == (1, 0, 1)
+    build.forget_loaded()
+    assert values(build.load_pieces([piece(2), piece(0)]), [2, 0]) == [2, 0]
+    assert delta(before) == (1, 1, 1)  # one disk hit: the bundle, loaded once for both
+
+
+def test_default_bundles_use_at_most_one_compiler_run_per_core(compiledir):
+    before = counts()
+    big = [piece(i, f"int tl_value_{i}(void) {{ /* {'x' * 20000} */ return {i}; }}") for i in range(8)]
+    assert values(build.load_pieces(big), range(8)) == list(range(8))
+    assert 1 <= delta(before)[0] <= (os.cpu_count() or 1)
+
+
+def test_damaged_bundle_is_rebuilt(compiledir):
+    build.load_pieces([piece(i) for i in range(3)], bundles=1)
+    (bundle,), _ = bundle_entries(compiledir)
+    library = store.read_marker(bundle)
+    _replace(library, _half(library))
+    build.forget_loaded()
+    before = counts()
+    assert values(build.load_pieces([piece(i) for i in range(3)], bundles=1), range(3)) == [0, 1, 2]
+    assert delta(before) == (1, 0, 0) and store.read_marker(bundle) is not None  # the same bundle, rebuilt
+    build.forget_loaded()
+    assert values(build.load_pieces([piece(1)]), [1]) == [1] and delta(before) == (1, 1, 0)
+
+
+def test_failing_piece_of_a_bundle_names_its_op_and_keeps_its_own_source(compiledir):
+    broken = piece(7, "int tl_value_7(void) { return undeclared_thing_xyz; }")
+    before = counts()
+    with pytest.raises(build.CompileError) as info:
+        build.load_pieces([piece(1), broken, piece(2)], bundles=1)
+    assert info.value.description == "Elemwise{value7}" and "undeclared_thing_xyz" in str(info.value)
+    kept = info.value.source_path.read_text()
+    assert "undeclared_thing_xyz" in kept and "tl_value_1" not in kept
+    assert delta(before)[0] == 4  # the bundle, then each piece alone
+    assert values(build.load_pieces([piece(2), piece(1)]), [2, 1]) == [2, 1] and delta(before)[0] == 4
+
+
+CVM = theanolab.Mode(linker="cvm", optimizer="fast_run")  # the mixed machine: kernels only, no driver
+
+
+def kernels_function(outputs):
+    x, y = T.dvectors("x", "y")
+    return theanolab.function([x, y], outputs(x, y), mode=CVM)
+
+
+def all_outputs(x, y):
+    return [T.exp(x) + y, x * y, T.tanh(x) - y, (x ** 2).sum(), T.maximum(x, y) / 3]
+
+
+def some_outputs(x, y):
+    return [x * y, (x ** 2).sum()]
+
+
+# A child process compiling ``some_outputs`` into the parent's cache, printing its counters.
+FUNCTION_CHILD = textwrap.dedent("""
+    import json, numpy as np, theanolab, theanolab.tensor as T
+    from theanolab.backends.c import build
+    x, y = T.dvectors("x", "y")
+    f = theanolab.function([x, y], [x * y, (x ** 2).sum()], mode=theanolab.Mode(linker="cvm", optimizer="fast_run"))
+    product, total = f(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    s = build.stats
+    print(json.dumps({"value": [product.tolist(), float(total)], "runs": s.compiler_runs}))
+""")
+
+
+def test_function_kernels_build_cold_in_few_runs_and_later_functions_reuse_them(compiledir):
+    before = counts()
+    f = kernels_function(all_outputs)
+    assert list(f.node_backends.values()).count("c") >= 5
+    assert 1 <= delta(before)[0] <= 2, delta(before)  # a bundle per core at most, not one run per kernel
+    a, b = np.array([0.5, -1.0, 2.0]), np.array([1.0, 2.0, -3.0])
+    expected = [np.exp(a) + b, a * b, np.tanh(a) - b, (a ** 2).sum(), np.maximum(a, b) / 3]
+    for got, want in zip(f(a, b), expected):
+        np.testing.assert_allclose(got, want)
+    runs = delta(before)[0]
+    build.forget_loaded()
+    g = kernels_function(some_outputs)
+    assert delta(before)[0] == runs  # found through the links, from disk
+    np.testing.assert_allclose(g(a, b)[0], a * b)
+    child = subprocess.run([sys.executable, "-c", FUNCTION_CHILD], env=child_env(compiledir), capture_output=True,
+                           text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert json.loads(child.stdout) == {"value": [[3.0, 8.0], 5.0], "runs": 0}
+
+
+# Children building the same bundle at once, after a start signal, printing their counters.
+BUNDLE_CHILD = textwrap.dedent("""
+    import json, os, sys, time
+    from theanolab.backends.c import build
+    ready, go = sys.argv[1:3]
+    open(ready, "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.002)
+    pieces = [build.Piece(f"tl_value_{i}", f"int tl_value_{i}(void);", f"int tl_value_{i}(void) {{ return {i}; }}",
+                          description=f"Elemwise{{value{i}}}") for i in range(3)]
+    modules = build.load_pieces(pieces, bundles=1)
+    s = build.stats
+    print(json.dumps({"value": [getattr(m.lib, f"tl_value_{i}")() for i, m in enumerate(modules)],
+                      "runs": s.compiler_runs, "disk": s.disk_hits}))
+""")
+
+
+def test_two_processes_building_one_bundle_at_once_run_the_compiler_once(compiledir, tmp_path):
+    results = race(tmp_path, lambda ready, go: subprocess.Popen(
+        [sys.executable, "-c", BUNDLE_CHILD, ready, go], env=child_env(compiledir),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    assert [r["value"] for r in results] == [[0, 1, 2], [0, 1, 2]]
+    assert sum(r["runs"] for r in results) == 1 and sum(r["disk"] for r in results) == 1
+    bundles, links = bundle_entries(compiledir)
+    assert len(bundles) == 1 and len(links) == 3 and leftovers(bundles[0]) == []

@@ -105,7 +105,7 @@ def test_unused_per_step_output_and_its_sequence_are_removed():
     x, y, s0 = T.dvector("x"), T.dvector("y"), T.dscalar("s0")
 
     def step(xt, yt, s):
-        return s + xt, yt * 3  # the second output (and so the sequence y) is never read
+        return s * 0.5 + xt, yt * 3  # the second output (and so the sequence y) is never read
 
     (s, ys), _ = theanolab.scan(step, sequences=[x, y], outputs_info=[s0, None])
     f, reference = compile_both([x, y, s0], s[-1], "scan_remove_unused")
@@ -231,13 +231,13 @@ def test_taps_and_deeper_reads_keep_enough_rows():
 
 def test_per_step_outputs_and_reduce():
     x = T.dmatrix("x")
-    (total, squares), _ = theanolab.scan(lambda row, acc: (acc + row, (row ** 2).sum()), sequences=x,
+    (total, squares), _ = theanolab.scan(lambda row, acc: (acc * 0.5 + row, (row ** 2).sum()), sequences=x,
                                          outputs_info=[T.zeros_like(x[0]), None])
     f, reference = compile_both([x], [total[-1], squares[-2]], "scan_keep_last_rows")
     assert scan_nodes(f)[0].op.info.kept_rows == (2, 2)
     assert_same(f, reference, RNG.normal(size=(9, 3)))
     init = T.dvector("init")
-    folded, _ = theanolab.reduce(lambda row, acc: acc + row, x, init)
+    folded, _ = theanolab.reduce(lambda row, acc: acc * 0.5 + row, x, init)  # (a plain sum leaves the loop)
     g, g_reference = compile_both([x, init], folded, "scan_keep_last_rows")
     assert fired(g, "scan_keep_last_rows")
     for length in (0, 1, 5):  # no step: the initial value, as without the rule
@@ -300,7 +300,8 @@ def test_the_rules_are_in_the_catalog_and_tagged_scan():
     from theanolab.graph.rewriting.catalog import catalog
 
     rows = {row.name: row for row in catalog() if row.name.startswith("scan_")}
-    assert set(rows) == {"scan_hoist_invariants", "scan_remove_unused", "scan_merge", "scan_keep_last_rows"}
+    assert set(rows) == {"scan_hoist_invariants", "scan_remove_unused", "scan_merge", "scan_keep_last_rows",
+                         "scan_pushout_seqs", "scan_pushout_elemwise", "scan_pushout_accumulators"}
     assert all("scan" in row.tags and "->" in row.doc and row.why for row in rows.values())
     k, A, result, updates = power()
     f = theanolab.function([A, k], result[-1], updates=updates, mode=get_mode("FAST_RUN").excluding("scan"))

@@ -7,7 +7,9 @@ Layout, for a backend ``kind`` such as ``"c"``::
             lock                            flock'd while the entry is built, loaded or removed
             <module>.c                      the generated source, kept for compile errors
             <module><EXT_SUFFIX>            the built library
-            complete                        the marker (JSON), written last
+            complete                        the marker (JSON), written last; or, for a
+                                            kernel built into a bundle, a link marker
+                                            naming the bundle's entry (no library here)
             compile-error.txt               the compiler's output of the last failed build
             .tmp-*                          scratch of a build in progress
 
@@ -21,6 +23,9 @@ Why each rule:
 - Builders of one entry are serialized by ``flock`` on ``lock``.  The kernel
   releases it when a process dies, so a killed build never blocks the next
   one, and the next builder removes the dead one's scratch.
+- A link marker is written only after its bundle's own marker, and is
+  trusted only as far as that bundle's marker is: a link to a missing or
+  damaged bundle is a missing entry.
 - Loading a library runs its code, so an entry must belong to the user and be
   writable by nobody else; anything else is not loaded.  A compiledir that
   cannot be created, written or trusted is replaced, for this process, by a
@@ -48,7 +53,7 @@ from theanolab.config import config
 __all__ = [
     "CompiledirWarning", "EntryInfo", "MARKER", "ERROR_LOG", "configured_root", "root", "open_entry", "locked",
     "clean_scratch", "scratch_dir", "write_atomic", "read_marker", "write_marker", "write_error_log",
-    "discard_marker", "touch", "entries", "remove_entry", "private_problem",
+    "write_link", "read_link", "entry_path", "discard_marker", "touch", "entries", "remove_entry", "private_problem",
 ]
 
 MARKER = "complete"
@@ -266,6 +271,35 @@ def read_marker(entry, verify=True):
     return library
 
 
+def entry_path(kind, key):
+    """Where the entry of ``key`` is (nothing is created or checked)."""
+    return root(kind) / key[:2] / key
+
+
+def _is_key(value):
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def write_link(entry, bundle_key, **details):
+    """Point ``entry`` at the entry ``bundle_key`` (same store), whose library holds its code.
+
+    Written after the bundle's marker, so a link never names a bundle still being built.
+    """
+    fields = {"format": FORMAT, "bundle": bundle_key, "created": time.time(), **details}
+    write_atomic(entry / MARKER, json.dumps(fields, indent=1) + "\n")
+
+
+def read_link(entry):
+    """The bundle key ``entry``'s link marker names, or None (no link, garbled, another format)."""
+    try:
+        fields = json.loads((entry / MARKER).read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(fields, dict) or fields.get("format") != FORMAT or not _is_key(fields.get("bundle")):
+        return None
+    return fields["bundle"]
+
+
 def write_marker(entry, library, **details):
     """Vouch for ``library`` (already in place): the last write of a build."""
     fields = {"format": FORMAT, "library": library.name, "size": library.stat().st_size,
@@ -318,8 +352,15 @@ def _describe(entry):
     files = [child for child in entry.iterdir() if child.is_file() and not child.is_symlink()]
     size = sum(child.stat().st_size for child in files)
     fields = _marker(entry) or {}
+    bundle = read_link(entry)
+    if bundle is not None:  # a kernel built into a bundle: complete while the bundle is
+        fields = json.loads((entry / MARKER).read_text())
+        fields["description"] = f"{fields.get('description', '')} (in bundle {bundle[:12]})"
     if private_problem(entry) is not None:
         status = "foreign"
+    elif bundle is not None:
+        linked = entry.parent.parent / bundle[:2] / bundle
+        status = "complete" if read_marker(linked, verify=False) is not None else "incomplete"
     elif read_marker(entry, verify=False) is not None:
         status = "complete"
     elif (entry / ERROR_LOG).exists():

@@ -18,6 +18,11 @@ theanolab.viz``).  Then:
 - ``error_view(exc)``: a failure inside a compiled function on its graph
   (automatic after ``%load_ext theanolab``).
 
+Every drawing has zoom buttons over a pane that pans by scrolling, a button
+that expands fused composites and loop bodies, and, in large graphs, one that
+collapses chains of one-input steps (``graph(obj, collapse=...)``,
+:mod:`theanolab.viz.zoom`, :mod:`theanolab.viz.collapse`).
+
 Graphs are laid out by the system ``dot`` or, without it, by the Graphviz
 that the ``graphviz-pure`` wheel bundles (:mod:`theanolab.viz.render`).
 """

@@ -26,6 +26,7 @@ from theanolab.printing import DOT_STYLES, _dot_attributes, _leaf_kind, _type_la
 from theanolab.viz.graphview import EDGE_FONT, FONT, graph
 from theanolab.viz.render import render_svg
 from theanolab.viz.stepper import FrameStepper, scoped_id
+from theanolab.viz.zoom import zoomable
 
 __all__ = ["UnionGraph", "Frame", "plan_frames", "RewriteStepper", "rewrite_stepper", "optimization_view",
            "rewrite_summary", "NOISY_PASSES"]
@@ -192,8 +193,7 @@ class RewriteStepper:
     # ------------------------------------------------------------------ content
 
     def _base(self):
-        return (f"<div id='{self.scope}' class='tl-union' style='overflow:auto; max-height:640px; "
-                f"border:1px solid #ddd'>{self.svg}</div>")
+        return zoomable({(): self.svg}, max_height=640, pane_id=self.scope, pane_class="tl-union")
 
     def graph_at(self, index):
         return self.graphs[self.frames[index].last]

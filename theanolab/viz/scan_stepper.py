@@ -46,6 +46,7 @@ from theanolab.viz.graphview import EDGE_FONT, FONT
 from theanolab.viz.render import render_svg
 from theanolab.viz.stepper import FrameStepper, scoped_id
 from theanolab.viz.values import SMALL, describe_value, evaluate
+from theanolab.viz.zoom import zoomable
 
 __all__ = ["ScanStepper", "scan_stepper", "ROLES", "MAX_FRAMES", "MAX_COMPONENTS"]
 
@@ -238,14 +239,12 @@ class ScanStepper:
 
     def _base(self):
         try:
-            drawing = self._svg()
+            drawing = zoomable({(): self._svg()}, max_height=640, max_width=760, pane_class="tl-scan-body")
         except Exception as exc:  # no layout engine: the table and the plot still step
-            drawing = f"<pre>{html.escape(str(exc))}</pre>"
+            drawing = f"<pre class='tl-scan-body'>{html.escape(str(exc))}</pre>"
         style = f"<style>#{self.scope} .tl-v {{ display: none; }}</style>"
         return (f"<div id='{self.scope}' class='tl-scan' style='display:flex; flex-wrap:wrap; gap:16px; "
-                f"align-items:flex-start'>{style}<div class='tl-scan-body' style='overflow:auto; max-height:640px; "
-                f"max-width:760px; border:1px solid #ddd'>"
-                f"{drawing}</div>{self._plot_html()}</div>")
+                f"align-items:flex-start'>{style}<div>{drawing}</div>{self._plot_html()}</div>")
 
     def _style(self, index):
         t = self.frames[index]

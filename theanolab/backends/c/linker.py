@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 from theanolab.backends.c import build
 from theanolab.backends.c.dispatch import c_kernel
-from theanolab.backends.c.thunk import CThunk, kernel_module
+from theanolab.backends.c.thunk import CThunk, kernel_modules
 from theanolab.backends.py.vm import VM
 
 __all__ = ["c_thunks", "build_c_runner"]
@@ -21,10 +20,13 @@ def _register_kernels():
 
 def c_thunks(fgraph):
     """``{node: CThunk}`` for every node of ``fgraph`` whose op has C code (``inline`` code, for
-    whole-function drivers only, excepted: ``perform`` costs less than a C call here).
+    whole-function drivers only, excepted: ``perform`` costs less than a C call here), and the thunks
+    of ops running a loop of their own in C (``op.c_thunk(node)``: scan).
 
-    The kernels' modules are built first, concurrently: the compiler runs as
-    a subprocess, so a function's missing kernels compile on every core.
+    The missing kernels are built together, in few compiler runs
+    (:func:`~theanolab.backends.c.thunk.kernel_modules`), in the background
+    while the loop ops compile their bodies (which build their own), so the
+    compiler runs of both overlap.
     """
     _register_kernels()
     kernels = {}
@@ -33,15 +35,13 @@ def c_thunks(fgraph):
         if kernel is not None and not kernel.inline:
             kernels[node] = kernel
     distinct = list({kernel.name: kernel for kernel in kernels.values()}.values())
-    if len(distinct) > 1:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            list(pool.map(kernel_module, distinct))
-    thunks = {node: CThunk(node, kernel) for node, kernel in kernels.items()}
-    for node in fgraph.toposort():  # an op running a loop of its own in C (scan) makes its thunk
-        make = getattr(node.op, "c_thunk", None)
-        thunk = make(node) if make is not None and node not in thunks else None
-        if thunk is not None:
-            thunks[node] = thunk
+    loops = [node for node in fgraph.toposort() if node not in kernels and getattr(node.op, "c_thunk", None)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        modules = pool.submit(kernel_modules, distinct) if distinct and loops else None
+        looped = {node: node.op.c_thunk(node) for node in loops}
+        built = dict(zip((k.name for k in distinct), modules.result() if modules else kernel_modules(distinct)))
+    thunks = {node: CThunk(node, kernel, built[kernel.name]) for node, kernel in kernels.items()}
+    thunks.update((node, thunk) for node, thunk in looped.items() if thunk is not None)
     return thunks
 
 

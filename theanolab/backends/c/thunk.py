@@ -11,33 +11,42 @@ from __future__ import annotations
 
 import numpy as np
 
-from theanolab.backends.c.build import load_module
+from theanolab.backends.c.build import Piece, load_pieces
 
-__all__ = ["CThunk", "kernel_module", "TL_ARRAY_CDEF"]
+__all__ = ["CThunk", "kernel_module", "kernel_modules", "kernel_piece", "TL_ARRAY_CDEF"]
 
 TL_ARRAY_CDEF = """
 typedef struct { char *data; int64_t ndim; const int64_t *shape; const int64_t *strides; } tl_array;
 """
 
 
+def kernel_piece(kernel):
+    """The :class:`~theanolab.backends.c.build.Piece` building ``kernel`` (alone or in a bundle)."""
+    options = (("libraries", kernel.libraries), ("library_dirs", kernel.library_dirs),
+               ("include_dirs", kernel.include_dirs), ("extra_compile_args", kernel.extra_compile_args),
+               ("extra_link_args", kernel.extra_link_args))
+    return Piece(kernel.name, f"int {kernel.name}(const tl_array *inputs, tl_array *outputs, char *error);",
+                 kernel.code, tuple(kernel.headers), TL_ARRAY_CDEF, kernel.ops or kernel.name, options)
+
+
+def kernel_modules(kernels, extra=()):
+    """The built module exporting each kernel's function, in order, then one per ``extra`` piece: the
+    missing ones are compiled together in few compiler runs (:func:`~theanolab.backends.c.build.load_pieces`)."""
+    return load_pieces([*map(kernel_piece, kernels), *extra])
+
+
 def kernel_module(kernel):
-    """The built module exporting ``kernel.name`` (one module per kernel, cached)."""
-    includes = "".join(f'#include "{h}"\n' for h in kernel.headers)
-    cdef = TL_ARRAY_CDEF + f"int {kernel.name}(const tl_array *inputs, tl_array *outputs, char *error);"
-    return load_module(
-        cdef, includes + kernel.code, description=kernel.ops or kernel.name,
-        libraries=kernel.libraries, library_dirs=kernel.library_dirs, include_dirs=kernel.include_dirs,
-        extra_compile_args=kernel.extra_compile_args, extra_link_args=kernel.extra_link_args,
-    )
+    """The built module exporting ``kernel.name`` (cached; built alone when missing)."""
+    return kernel_modules([kernel])[0]
 
 
 class CThunk:
     """Runs ``node`` through its C kernel; same call signature as ``Op.perform``."""
 
-    def __init__(self, node, kernel):
+    def __init__(self, node, kernel, module=None):
         self.node = node
         self.kernel = kernel
-        module = kernel_module(kernel)
+        module = module or kernel_module(kernel)
         ffi = module.ffi
         self._function = getattr(module.lib, kernel.name)
         self._ffi = ffi

@@ -26,13 +26,16 @@ The driver (generated here; the C it uses is in ``kernels/c/whole.h``):
   inputs' shapes and the user's line).
 
 What costs compile time is shared.  The kernels are the very ones the mixed
-machine runs, from their own cached modules, called through a table of
-function pointers filled when the state is made, so a kernel used by many
-functions (and processes) is built once.  The Python side of every driver
+machine runs, cached under their own keys (built, when missing, in one
+bundle with the driver: :func:`theanolab.backends.c.build.load_pieces`),
+called through a table of function pointers filled when the state is made,
+so a kernel used by many functions (and processes) is built once.  The Python side of every driver
 (binding arguments, collecting outputs, writing updates:
 ``kernels/c/whole_runtime.h``) is one module built once.  A driver itself is
 plain C: its node sequence, the shape rules and the ``inline`` kernels
-(views, shape lookups); it compiles in a few hundredths of a second.  Its
+(views, shape lookups); it compiles in a few hundredths of a second, so it
+joins the bundle of the function's missing kernels rather than pay a
+compiler run of its own.  Its
 source is its cache key (:func:`theanolab.backends.c.build.load_module`), so
 identical functions reuse one build.
 
@@ -55,7 +58,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -63,7 +65,7 @@ import numpy as np
 from theanolab.backends.c import build
 from theanolab.backends.c.dispatch import c_kernel
 from theanolab.backends.c.kernels.basic import C_TYPES
-from theanolab.backends.c.thunk import kernel_module
+from theanolab.backends.c.thunk import TL_ARRAY_CDEF, kernel_modules
 from theanolab.backends.py.vm import raise_with_node
 from theanolab.graph.basic import Constant
 
@@ -276,10 +278,6 @@ def _runtime(name="tl_whole_make"):
     return make
 
 
-def _driver_module(source, description):
-    return build.load_module("void *tl_driver_graph(void);", source, description=description)
-
-
 class WholeFunction:
     """The runner of a function compiled into one C function (see the module docstring).
 
@@ -326,11 +324,12 @@ def build_whole_runner(maker, input_cells):
     plan = _Plan(fgraph, kernels)
     source = driver_source(plan)
     description = f"the whole-function driver of {len(plan.nodes)} node(s)"
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # the compiler runs as a subprocess
-        driver = pool.submit(_driver_module, source, description)
+    driver = build.Piece("tl_driver_graph", "void *tl_driver_graph(void);", source, typedefs=TL_ARRAY_CDEF,
+                         description=description, portable=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the compiler runs as a subprocess: both build at once
         runtime = pool.submit(_runtime)
-        modules = list(pool.map(kernel_module, plan.pointer_kernels))
-        module, make = driver.result(), runtime.result()
+        *modules, module = kernel_modules(plan.pointer_kernels, [driver])
+        make = runtime.result()
     addresses = tuple(int(m.ffi.cast("uintptr_t", m.ffi.addressof(m.lib, k.name)))
                       for m, k in zip(modules, plan.pointer_kernels))
     explicit = [spec for spec in maker.inputs if not spec.implicit]
