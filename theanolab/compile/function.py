@@ -202,6 +202,10 @@ class FunctionMaker:
         all_inputs = explicit_vars + shared_inputs
         self._check_missing(all_inputs, graph_outputs)
         fgraph = FunctionGraph(all_inputs, graph_outputs, clone=True)
+        position = {var: i for i, var in enumerate(all_inputs)}
+        update_map = {len(outputs) + k: position[target] for k, (target, _) in enumerate(updates)}
+        # Shared variables only: an In(..., update=) input may hold the caller's own argument.
+        fgraph.update_mapping = {o: i for o, i in update_map.items() if i >= len(explicit_vars)}
         self.rewrite_history = RewriteHistory(verbose=config.optimizer_verbose)
         fgraph.attach_feature(self.rewrite_history)
         self.mode.rewrite(fgraph)
@@ -211,8 +215,7 @@ class FunctionMaker:
         self.inputs = explicit + [In(s, name=s.name, implicit=True) for s in shared_inputs]
         self.shared_inputs = shared_inputs
         self.n_outputs = len(outputs)
-        position = {var: i for i, var in enumerate(all_inputs)}
-        self.update_map = {len(outputs) + k: position[target] for k, (target, _) in enumerate(updates)}
+        self.update_map = update_map
         self.outputs = outputs
 
     env = property(lambda self: self.fgraph)
@@ -448,6 +451,7 @@ class Function:
             containers[:shared_start] = [_copy_container(c) for c in containers[:shared_start]]
         if delete_updates:
             fgraph = FunctionGraph(fgraph.inputs, fgraph.outputs[:maker.n_outputs], clone=False)
+            _stop_destroying_inputs(fgraph)
             maker.update_map = {}
         maker.fgraph = fgraph
         maker.shared_inputs = new_shared
@@ -488,6 +492,20 @@ class Function:
 
     def __repr__(self):
         return f"<theanolab.Function {self._signature()}>"
+
+
+def _stop_destroying_inputs(fgraph):
+    """Give back the copying version (``op.no_inplace()``) of every node overwriting a graph input.
+
+    Only an input updated by the node's own output may be overwritten (the
+    DestroyHandler's rule); once the update is gone, overwriting it would
+    change the shared value that the function no longer updates.
+    """
+    inputs = set(fgraph.inputs)
+    for node in fgraph.toposort():
+        if any(node.inputs[i] in inputs for positions in node.op.destroy_map.values() for i in positions):
+            copying = node.op.no_inplace().make_node(*node.inputs)
+            fgraph.replace_all(list(zip(node.outputs, copying.outputs)), reason="delete_updates")
 
 
 def _unpickle_function(state):

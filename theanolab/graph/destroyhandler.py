@@ -6,7 +6,8 @@ allocation, but only if nobody needs that input's value afterwards.  The
 (InconsistencyError) any graph where a node destroys a variable that
 
 - is a graph input (a function argument, or a shared variable's storage),
-  or a constant;
+  or a constant -- except an input whose update (``fgraph.update_mapping``) is
+  the very output that the destroyer writes over it;
 - is a graph output (the caller would receive overwritten values);
 - has another client (another node still reads it: refusing this means no
   ordering constraints between nodes are ever needed);
@@ -111,7 +112,7 @@ class DestroyHandler:
         while var is not None:
             if isinstance(var, Constant):
                 return f"{var} is a constant"
-            if var in fgraph.inputs:
+            if var in fgraph.inputs and not (consumer is node and self._updated_by(node, i)):
                 return f"{var} is an input of the graph (a function argument or a shared variable)"
             for client, _ in fgraph.clients.get(var, ()):
                 if client == OUTPUT:
@@ -120,6 +121,21 @@ class DestroyHandler:
                     return f"{var} is also used by {client.op}"
             var, consumer = aliased_source(var), var.owner
         return None
+
+    def _updated_by(self, node, i):
+        """Whether ``node``'s input ``i`` (a graph input) gets, after the call, the value of the very
+        output of ``node`` that would overwrite it (``fgraph.update_mapping``).
+
+        Why that is safe: the caller throws the old value away and stores that output in its place,
+        so computing the output in the input's memory changes nothing anyone sees, provided nothing
+        else reads the input (checked by :meth:`refusal` as for any destroyed variable).  This is how
+        a random draw advances its shared generator without copying it.
+        """
+        fgraph = self.fgraph
+        position = fgraph.inputs.index(node.inputs[i])
+        writers = [k for k, positions in node.op.destroy_map.items() if i in positions] or range(len(node.outputs))
+        return any(fgraph.update_mapping.get(o) == position
+                   for k in writers for o, out in enumerate(fgraph.outputs) if out is node.outputs[k])
 
 
 def ensure_destroy_handler(fgraph):

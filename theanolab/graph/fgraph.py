@@ -44,6 +44,10 @@ class FunctionGraph:
         self.variables: set[Variable] = set()
         self.clients: dict[Variable, list] = {}
         self.features = []
+        # {output index: input index} where the output becomes that input's next value (a shared
+        # variable's update, set by FunctionMaker): the DestroyHandler lets exactly that output's node
+        # overwrite the input, since the caller replaces the input's value with it anyway.
+        self.update_mapping = {}
         for var in inputs:
             self.add_input(var)
         for out in outputs:
@@ -222,6 +226,7 @@ class FunctionGraph:
         """A copy of the graph and the ``{old: new}`` map of its parts."""
         equiv = clone_get_equiv(self.inputs, self.outputs, copy_inputs=True)
         copy = FunctionGraph([equiv[i] for i in self.inputs], [equiv[o] for o in self.outputs], clone=False)
+        copy.update_mapping = dict(self.update_mapping)
         if features:
             for feature in self.features:
                 cloner = getattr(feature, "clone", None)

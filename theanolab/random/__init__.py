@@ -7,6 +7,7 @@ functions (and ``scan`` loops) carry it forward like any other update.
 
 from theanolab.random.type import RandomStateSharedVariable, RandomStateType, random_state_type  # noqa: F401
 from theanolab.random.ops import RandomFunction  # noqa: F401
+from theanolab.random import rewriting  # noqa: F401  (registers the in-place draw in FAST_RUN)
 from theanolab.random.streams import RandomStreams  # noqa: F401
 from theanolab.random.mrg import MRG_RandomStreams, mrg_uniform  # noqa: F401
 

@@ -8,6 +8,14 @@ from a copy), so a graph may read the old state elsewhere and rewrites may
 treat it like any other pure op: two draws are two nodes on two generators
 and stay distinct, one variable used twice is one node, drawn once.
 
+Copying a ``RandomState`` costs about 100 us, more than drawing a small
+sample, so FAST_RUN's inplace phase (:mod:`theanolab.random.rewriting`) turns
+a draw into ``RandomFunction(..., inplace=True)`` (printed
+``RandomFunction{uniform}[inplace]``), which advances its input generator
+itself, wherever the :class:`~theanolab.graph.destroyhandler.DestroyHandler`
+allows it: the generator is a shared variable whose update in this function is
+this node's new state, and nothing else reads it.
+
 The samplers reproduce Theano 1.0's ``raw_random`` call for call (element
 by element for ``random_integers`` and ``multinomial``, as Theano looped),
 so a seed gives the numbers it gave there.
@@ -148,19 +156,33 @@ class RandomFunction(Op):
     multinomial adds one).  Rewrites may merge two nodes only when they
     draw from the same generator with the same parameters, which gives the
     same numbers: merging never changes a result.
+
+    ``inplace=True``: the draw advances the input generator itself and
+    returns it as the new state (``destroy_map``), instead of drawing from
+    a copy; only the inplace rewrite makes these, where that is safe.
     """
 
-    __props__ = ("fn", "outtype", "ndim_added")
+    __props__ = ("fn", "outtype", "ndim_added", "inplace")
 
-    def __init__(self, fn, outtype, ndim_added=0):
+    def __init__(self, fn, outtype, ndim_added=0, inplace=False):
         if fn not in SAMPLERS:
             raise ValueError(f"unknown distribution {fn!r}; expected one of {', '.join(SAMPLERS)}")
         self.fn = fn
         self.outtype = outtype
         self.ndim_added = ndim_added
+        self.inplace = bool(inplace)
+        self.destroy_map = {0: [0]} if self.inplace else {}
 
     def __str__(self):
-        return f"RandomFunction{{{self.fn}}}"
+        return f"RandomFunction{{{self.fn}}}[inplace]" if self.inplace else f"RandomFunction{{{self.fn}}}"
+
+    def with_inplace(self, inplace):
+        """This draw, advancing its input generator itself (``inplace=True``) or drawing from a copy."""
+        return RandomFunction(self.fn, self.outtype, self.ndim_added, inplace)
+
+    def no_inplace(self):
+        """The copying version (what a graph that loses the generator's update must run)."""
+        return self.with_inplace(False)
 
     def make_node(self, rng, size, *parameters):
         if not (isinstance(rng, Variable) and isinstance(rng.type, RandomStateType)):
@@ -179,7 +201,8 @@ class RandomFunction(Op):
         if size is not None and len(size) + self.ndim_added != ndim:
             raise ValueError(f"{self}: a size of {len(size)} entries does not give the {ndim} dimension(s) "
                              f"of the sample ({len(size)} + {self.ndim_added} expected)")
-        rng = copy_generator(rng)  # the input generator keeps its state: the new one is the first output
+        if not self.inplace:
+            rng = copy_generator(rng)  # the input generator keeps its state: the new one is the first output
         sample = np.asarray(SAMPLERS[self.fn](rng, *parameters, size), dtype=self.outtype.dtype)
         if size is None and sample.ndim == 0 and ndim > 0:
             sample = sample.reshape((1,) * ndim)
