@@ -55,7 +55,8 @@ typedef struct {
     PyObject *fail;
     int nseq, ntaps, nstates, nstep, nshared, nnonseq, as_while;
     int *lags;                        /* per state */
-    int64_t *step_rows;               /* per per-step output: the rows it keeps (circularly), 0: all */
+    int64_t *step_rows;               /* per per-step output: the rows it keeps (circularly), 0: all, -1: all,
+                                       * step t at row n - 1 - t (ScanInfo.reversed_rows) */
     int *tap_state, *tap_offset;      /* per tap input: its state, and L + k */
     int *place_kind, *place_index;    /* per body output: TL_PLACE_*, and which state / per-step output */
     /* during a call */
@@ -97,7 +98,7 @@ static char *tl_output_row(tl_loop *loop, int p, const tl_var *info, const int64
             if (loop->per_step[index] == NULL) return NULL;
         }
         buffer = (PyArrayObject *)loop->per_step[index];
-        row = PyArray_BYTES(buffer) + (loop->t % rows) * PyArray_STRIDE(buffer, 0);
+        row = PyArray_BYTES(buffer) + (kept < 0 ? loop->n - 1 - loop->t : loop->t % rows) * PyArray_STRIDE(buffer, 0);
     }
     if (memcmp(PyArray_DIMS(buffer) + 1, shape, sizeof(int64_t) * (size_t)info->ndim) != 0) {
         loop->bad_output = p;

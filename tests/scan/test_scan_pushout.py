@@ -188,6 +188,33 @@ def test_accumulators_with_zero_steps_give_the_initial_value():
     np.testing.assert_allclose(f(*values, 0)[0], values[2])
 
 
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_accumulators_over_reversed_sequences_store_new_outputs_reversed(go_backwards):
+    """A loop reading its sequences backwards (x[::-1]) stores the factors it now emits last step first
+    (ScanInfo.reversed_rows) and pairs them with the sequences un-reversed: same values, no copy."""
+    inputs, final, values = accumulate(lambda at, bt: T.dot(at.T, T.tanh(bt)) + T.tanh(bt).sum(0),
+                                       go_backwards=go_backwards)
+    f, reference = compile_both(inputs, [final], ["scan_pushout_accumulators"])
+    assert fired(f, "scan_pushout_accumulators")
+    (op,) = scan_ops(f)
+    assert op.info.n_states == 0
+    flags = op.info.reversed_rows or (False,) * op.info.n_per_step
+    assert any(flags) == go_backwards and all(flags) == go_backwards
+    assert_same(f, reference, values)
+
+
+def test_reversed_rows_layout_is_checked():
+    from theanolab.scan.info import ScanInfo
+
+    with pytest.raises(ValueError, match="one entry per"):
+        ScanInfo(1, (), 2, 0, 0, reversed_rows=(True,))
+    with pytest.raises(ValueError, match="until"):
+        ScanInfo(1, (), 1, 0, 0, as_while=True, reversed_rows=(True,))
+    with pytest.raises(ValueError, match="keep rows"):
+        ScanInfo(1, (), 1, 0, 0, kept_rows=(1,), reversed_rows=(True,))
+    assert ScanInfo(1, (), 2, 0, 0, reversed_rows=(False, True)).is_reversed(1)
+
+
 # --------------------------------------------------------------------------- the RNN gradient (backward scans)
 
 
@@ -223,6 +250,8 @@ def test_rnn_gradients_unchanged(kwargs):
     assert not any(isinstance(n.op, Dot) and n.inputs[0].owner is not None
                    and type(n.inputs[0].owner.op).__name__ == "DimShuffle"
                    for op in backward for n in op.fgraph.toposort())
+    if not kwargs:  # the backward loop reads the forward values reversed: its new factors are stored reversed
+        assert any(any(op.info.reversed_rows or ()) for op in backward)
     assert_same(f, reference, values, rtol=1e-9)
 
 

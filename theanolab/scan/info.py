@@ -41,6 +41,18 @@ for a state, ``t`` for a per-step output) lives at row ``i % K``, so a
 state needs ``K >= lag + 1`` (its taps and the row being written).  Memory
 is then O(K), not O(n_steps).  ``None`` for the whole field: every output
 keeps all its rows.
+
+Reversed rows (``reversed_rows``, set by ``scan_pushout_accumulators``)
+-----------------------------------------------------------------------
+Per per-step output, False (the layout above: step ``t`` at row ``t``) or
+True: step ``t`` is stored at row ``n_steps - 1 - t``, so the output lists
+the steps last first.  A loop over sequences read backwards (``x[::-1]``,
+as a backward scan reads the forward states) then gives per-step values in
+the sequences' own (forward) order, and a product pairing them with the
+sequences' rows after the loop reads both as contiguous views instead of
+copying a reversed one.  Not for an ``until`` loop (its step count is not
+known before it runs) nor an output with kept rows.  ``None`` for the whole
+field: no output is reversed.
 """
 
 from __future__ import annotations
@@ -63,8 +75,19 @@ class ScanInfo:
     as_while: bool = False
     #: None, or per state and per-step output: None (all rows) or the number of last rows kept.
     kept_rows: tuple | None = None
+    #: None, or per per-step output: True if step t is stored at row n_steps - 1 - t.
+    reversed_rows: tuple | None = None
 
     def __post_init__(self):
+        if self.reversed_rows is not None:
+            if len(self.reversed_rows) != self.n_per_step:
+                raise ValueError(f"reversed_rows {self.reversed_rows} needs one entry per per-step output "
+                                 f"({self.n_per_step})")
+            if any(self.reversed_rows) and self.as_while:
+                raise ValueError("an until loop cannot store per-step outputs in reversed rows")
+            if any(r and self.rows_kept(self.n_states + m) is not None for m, r in enumerate(self.reversed_rows)):
+                raise ValueError(f"a per-step output cannot both keep rows and reverse them: kept_rows "
+                                 f"{self.kept_rows}, reversed_rows {self.reversed_rows}")
         if self.kept_rows is not None:
             if len(self.kept_rows) != self.n_states + self.n_per_step:
                 raise ValueError(f"kept_rows {self.kept_rows} needs one entry per state and per-step output "
@@ -78,6 +101,10 @@ class ScanInfo:
     def rows_kept(self, i):
         """Rows kept of outer output ``i`` (a state or per-step output): None when all of them."""
         return None if self.kept_rows is None else self.kept_rows[i]
+
+    def is_reversed(self, m):
+        """True if per-step output ``m`` stores step ``t`` at row ``n_steps - 1 - t``."""
+        return self.reversed_rows is not None and bool(self.reversed_rows[m])
 
     # ------------------------------------------------------------------ counts
 

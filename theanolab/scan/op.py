@@ -197,7 +197,8 @@ class Scan(Op):
                     dtype = node.outputs[info.n_states + m].dtype
                     rows = _rows(n_steps, info.rows_kept(info.n_states + m))
                     per_step[m] = np.empty((rows,) + np.shape(value), dtype=dtype)
-                self._store(per_step[m], t % len(per_step[m]), value, f"per-step output {m}", t)
+                row = n_steps - 1 - t if info.is_reversed(m) else t % len(per_step[m])
+                self._store(per_step[m], row, value, f"per-step output {m}", t)
             shared = list(new_shared)
             if recorder is not None:
                 recorder.after(outputs)
@@ -346,6 +347,11 @@ class Scan(Op):
                 f"{what} of {self}: this node keeps only the last rows of some outputs (kept_rows "
                 f"{self.info.kept_rows}, set by the scan_keep_last_rows rewrite, which runs after "
                 "differentiation); differentiate the graph scan built, not a compiled one")
+        if self.info.reversed_rows is not None and any(self.info.reversed_rows):
+            raise NotImplementedError(
+                f"{what} of {self}: this node stores some per-step outputs in reversed rows (reversed_rows "
+                f"{self.info.reversed_rows}, set by the scan_pushout_accumulators rewrite); differentiate "
+                "the graph scan built, not a compiled one")
 
 
 def _rows(full, kept):

@@ -22,7 +22,11 @@ sequence they become one large BLAS call or one elementwise pass instead of
   ``acc[-1]``) leaves the loop: the body emits ``a[t]`` and ``b[t]`` as
   per-step outputs (unless they are sequences already) and after the loop one
   product ``acc[0] + dot(A.reshape((T*K, I)).T, B.reshape((T*K, H)))`` (or one
-  sum over the stacked values) gives the final value.
+  sum over the stacked values) gives the final value.  When the sequences it
+  pairs them with are reversed views (a backward scan reads ``x[::-1]``),
+  the new per-step outputs are stored last step first
+  (``ScanInfo.reversed_rows``) and the product reads the sequences un-reversed:
+  both factors are then contiguous and their reshapes are views, not copies.
 
 Both build a new Scan node and go through ``fgraph.replace_all`` like the
 rules of :mod:`theanolab.scan.rewrites`; the sequences and per-step outputs
@@ -32,6 +36,8 @@ they leave unused are then dropped by ``scan_remove_unused``.
 from __future__ import annotations
 
 import dataclasses
+
+import numpy as np
 
 from theanolab.graph.basic import Constant, ancestors, clone_replace
 from theanolab.graph.fgraph import OUTPUT
@@ -255,7 +261,9 @@ class _Stacked:
     def __init__(self, node, body, info):
         self.n_steps = node.inputs[0]
         seq_in = info.split_inner_inputs(body.inputs)[0]
-        self.outer = {v: s[:self.n_steps] for v, s in zip(seq_in, info.split_outer_inputs(node.inputs)[1])}
+        self.sequence = dict(zip(seq_in, info.split_outer_inputs(node.inputs)[1]))
+        self.outer = {v: s[:self.n_steps] for v, s in self.sequence.items()}
+        self.refs = []  # every placeholder handed out
         self.existing = info.split_inner_outputs(body.outputs)[1]
         self.new = []  # body variables that become per-step outputs, in order
         self.varying = set(seq_in) | {v for taps in info.split_inner_inputs(body.inputs)[1] for v in taps}
@@ -267,17 +275,46 @@ class _Stacked:
 
     def __call__(self, var):
         """A placeholder for the outer value of ``var`` over every step; resolved by :meth:`resolve`."""
-        if var in self.outer:
-            return ("outer", var)
-        if var not in self.new:
+        ref = ("outer", var) if var in self.outer else ("output", var)
+        if ref[0] == "output" and var not in self.new:
             self.new.append(var)
-        return ("output", var)
+        self.refs.append(ref)
+        return ref
 
-    def resolve(self, ref, new_node, n_states, n_old_per_step):
+    def flips(self, info):
+        """True if the new per-step outputs should be stored in reversed rows: every sequence the
+        sums read is a reversed view (``x[::-1]``, as a backward scan reads the forward values), so
+        reading them and the new outputs both last step first pairs the same rows, as contiguous views."""
+        outer = [var for kind, var in self.refs if kind == "outer"]
+        return (not info.as_while and bool(self.new) and bool(outer)
+                and all(_reversed_view(self.sequence[var]) for var in outer))
+
+    def resolve(self, ref, new_node, n_states, n_old_per_step, flip=False):
+        """The outer value of ``ref`` over every step; with ``flip``, last step first (sums over the
+        steps pair the same rows either way)."""
         kind, var = ref
         if kind == "outer":
-            return self.outer[var]
+            return self.outer[var][::-1] if flip else self.outer[var]
         return new_node.outputs[n_states + n_old_per_step + self.new.index(var)]
+
+
+def _reversed_view(var):
+    """True if ``var`` is, through basic slices of its first axis, a reversed view (an odd number of
+    negative constant steps) of another value."""
+    from theanolab.tensor.subtensor import SliceSpec, Subtensor, _group
+
+    flips = 0
+    while var.owner is not None and isinstance(var.owner.op, Subtensor):
+        idx_list = var.owner.op.idx_list
+        if not idx_list or not isinstance(idx_list[0], SliceSpec):
+            return False
+        step = _group(idx_list, var.owner.inputs[1:])[0][2]
+        if step is not None:
+            if not isinstance(step, Constant) or np.ndim(step.data) != 0:
+                return False
+            flips += int(step.data) < 0
+        var = var.owner.inputs[0]
+    return flips % 2 == 1
 
 
 def _rows(x):
@@ -379,8 +416,11 @@ def scan_pushout_accumulators(fgraph, node):
 
     kept_rows = info.kept_rows and tuple(kept(info.kept_rows[:info.n_states]) + list(info.kept_rows[info.n_states:])
                                          + [None] * len(stacked.new))
+    flip = stacked.flips(info)
+    reversed_rows = (info.reversed_rows or (False,) * info.n_per_step) + (flip,) * len(stacked.new)
     new_info = dataclasses.replace(info, state_taps=tuple(kept(info.state_taps)),
-                                   n_per_step=info.n_per_step + len(stacked.new), kept_rows=kept_rows)
+                                   n_per_step=info.n_per_step + len(stacked.new), kept_rows=kept_rows,
+                                   reversed_rows=reversed_rows if any(reversed_rows) else None)
     inner_inputs = list(seq_in) + [v for taps in kept(taps_in) for v in taps] + list(shared_in) + list(non_seq_in)
     inner_outputs = (kept(states_out) + list(per_step_out) + stacked.new + list(shared_out)
                      + ([condition] if condition is not None else []))
@@ -394,7 +434,7 @@ def scan_pushout_accumulators(fgraph, node):
     replacements.update(zip(old_shared, new_shared))
 
     def resolve(ref):
-        return stacked.resolve(ref, new_node, n_states, info.n_per_step)
+        return stacked.resolve(ref, new_node, n_states, info.n_per_step, flip)
 
     for j, (plan, reads) in plans.items():
         final = initials[j][0] + plan(resolve)

@@ -195,9 +195,11 @@ def scan_remove_unused(fgraph, node):
 
     n, sequences, initials, shared, non_seqs = info.split_outer_inputs(node.inputs)
     kept_rows = info.kept_rows and tuple(kept(info.kept_rows, keep_states + keep_ys))
+    reversed_rows = info.reversed_rows and tuple(kept(info.reversed_rows, keep_ys))
     new_info = dataclasses.replace(
         info, n_sequences=sum(keep_seqs), state_taps=tuple(kept(info.state_taps, keep_states)),
-        n_per_step=sum(keep_ys), n_non_sequences=sum(keep_non_seqs), kept_rows=kept_rows)
+        n_per_step=sum(keep_ys), n_non_sequences=sum(keep_non_seqs), kept_rows=kept_rows,
+        reversed_rows=reversed_rows or None)
     inner_inputs = (kept(seq_in, keep_seqs) + [v for taps in kept(taps_in, keep_states) for v in taps]
                     + list(shared_in) + kept(non_seq_in, keep_non_seqs))
     inner_outputs = (kept(states_out, keep_states) + kept(per_step_out, keep_ys) + list(shared_out)
@@ -266,7 +268,7 @@ def scan_keep_last_rows(fgraph, node):
     plans = {}
     for i, var in enumerate(buffers + ys):
         reads = _last_row_reads(fgraph, var)
-        if reads is None:
+        if reads is None or (i >= info.n_states and info.is_reversed(i - info.n_states)):
             continue
         needed = max([c for _, c in reads], default=1)
         if i < info.n_states:

@@ -86,7 +86,8 @@ def scan_thunk(node):
               int(info.as_while))
     spec = (runner._run, _step_failure(op, runner.nodes), counts, tuple(info.lags), tap_states, tap_offsets,
             tuple(kind for kind, _ in places), tuple(index for _, index in places),
-            tuple(info.rows_kept(info.n_states + m) or 0 for m in range(info.n_per_step)))
+            tuple(-1 if info.is_reversed(m) else info.rows_kept(info.n_states + m) or 0
+                  for m in range(info.n_per_step)))
     return ScanLoopThunk(op, _runtime("tl_scan_loop_make")(spec))
 
 
