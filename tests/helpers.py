@@ -1,4 +1,4 @@
-"""Helpers every op test uses: random data per dtype, and a shape-inference check.
+"""Helpers every op test uses: random data per dtype, a shape-inference check, backend comparison.
 
 ``check_infer_shape`` builds each output's shape from the node's
 ``Op.infer_shape`` (with the inputs' shapes as symbols), compiles it, and
@@ -9,6 +9,7 @@ disagrees with its ``perform`` cannot pass.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import theanolab
 from theanolab.tensor.shape import shape_i
@@ -52,3 +53,18 @@ def check_infer_shape(outputs, inputs, values, mode=None):
                                      mode=mode, on_unused_input="ignore")(*values)
         inferred = tuple(int(e) for e in entries)
         assert inferred == np.shape(value), f"{node.op}.infer_shape says {inferred}, perform gave {np.shape(value)}"
+
+
+def results_or_same_error(f_c, f_py, args, where):
+    """``(got, want)``: ``f_c(*args)`` and the reference ``f_py(*args)``; or None when the reference
+    raises ValueError and ``f_c`` raises one with the same first line (a backend fails as the
+    reference does, word for word)."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # e.g. products of a thousand values overflow
+            want = f_py(*args)
+    except ValueError as error:
+        with pytest.raises(ValueError) as raised:
+            f_c(*args)
+        assert str(raised.value).splitlines()[0] == str(error).splitlines()[0], where
+        return None
+    return f_c(*args), want

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import random_array
+from helpers import random_array, results_or_same_error
 
 import theanolab
 import theanolab.tensor as T
@@ -59,14 +59,10 @@ def compile_both(value_pattern, dtype, out_ndim):
 
 
 def assert_same_run(f_c, f_py, args, where):
-    try:
-        want = f_py(*args)
-    except ValueError as error:
-        with pytest.raises(ValueError) as raised:
-            f_c(*args)
-        assert str(raised.value).splitlines()[0] == str(error).splitlines()[0], where
+    results = results_or_same_error(f_c, f_py, args, where)
+    if results is None:
         return
-    got = f_c(*args)
+    got, want = results
     assert got.dtype == want.dtype and got.shape == want.shape, where
     assert got.flags.c_contiguous, where
     np.testing.assert_array_equal(got, want, err_msg=where)

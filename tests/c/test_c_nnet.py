@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from helpers import results_or_same_error
 
 import theanolab
 import theanolab.tensor as T
@@ -140,14 +141,10 @@ def assert_runs_c(f, op_class):
 
 def assert_same_run(f_c, f_py, args, where):
     """Same dtype, shape and values (NaN where NaN), or the same error."""
-    try:
-        want = f_py(*args)
-    except ValueError as error:
-        with pytest.raises(ValueError) as raised:
-            f_c(*args)
-        assert str(raised.value).splitlines()[0] == str(error).splitlines()[0], where
+    results = results_or_same_error(f_c, f_py, args, where)
+    if results is None:
         return
-    got = f_c(*args)
+    got, want = results
     assert got.dtype == want.dtype and got.shape == want.shape, where
     np.testing.assert_allclose(got, want, err_msg=where, **TOLERANCE[str(want.dtype)])
 
