@@ -306,8 +306,40 @@ static int tl_gemm_views(tl_view c, double alpha, tl_view a, tl_view b, double b
     return failed;
 }
 
-/* y = alpha * a @ x + beta * y (y already holds z), a matrix, x and y vectors. */
-static int tl_gemv_views(tl_view y, double alpha, tl_view a, tl_view x, double beta, int64_t isz) {
+/* One BLAS matrix-vector call: y = alpha * A @ x + beta * y for the m x n matrix A as BLAS reads it. */
+static void tl_gemv_call(int trans, int m, int n, double alpha, const char *a, int lda, const tl_operand *x,
+                         double beta, char *y, int incy, int64_t isz) {
+    if (isz == 8)
+        TL_CBLAS(dgemv)(CblasRowMajor, tl_trans(trans), m, n, alpha, (const double *)a, lda,
+                        (const double *)x->data, x->inc, beta, (double *)y, incy);
+    else
+        TL_CBLAS(sgemv)(CblasRowMajor, tl_trans(trans), m, n, (float)alpha, (const float *)a, lda,
+                        (const float *)x->data, x->inc, (float)beta, (float *)y, incy);
+}
+
+/* Bottom-up traversal (see tl_gemv_views): blocks of about this many bytes of the
+ * matrix, and only for a matrix of at least two blocks (a smaller one stays in
+ * any cache between two passes, whatever their order). */
+#define TL_GEMV_BLOCK_BYTES (256 * 1024)
+
+/* Rows per block for a bottom-up pass over rows of `row_bytes` bytes (a multiple of 4, BLAS's unroll). */
+static int64_t tl_gemv_block_rows(int64_t rows, int64_t row_bytes) {
+    int64_t block = (TL_GEMV_BLOCK_BYTES / tl_max1(row_bytes)) & ~(int64_t)3;
+    block = block < 4 ? 4 : block;
+    return rows * row_bytes >= 2 * TL_GEMV_BLOCK_BYTES ? block : rows;
+}
+
+/* y = alpha * a @ x + beta * y (y already holds z), a matrix, x and y vectors.
+ *
+ * bottom_up: read a's rows from the last block to the first.  Each element of
+ * y is one row's dot product with x, so the order changes no result; it
+ * changes which rows are still in cache: when the next pass over a (the
+ * gradient's a^T @ g) reads it top-down, it starts on the rows this pass read
+ * last, and the following call's bottom-up pass starts where that one ended
+ * (see the rewrite `reuse_cached_rows`).  Only a row-major a is read so;
+ * read as a transpose, each y element sums over all rows and stays one call. */
+static int tl_gemv_views(tl_view y, double alpha, tl_view a, tl_view x, double beta, int64_t isz,
+                         int bottom_up) {
     tl_operand A = {0}, X = {0};
     int incy = 1, failed;
     if (tl_empty(y)) return 0;
@@ -317,12 +349,13 @@ static int tl_gemv_views(tl_view y, double alpha, tl_view a, tl_view x, double b
     failed = failed || tl_vector_operand(x, isz, &X);
     /* A transposed holds a^T row-major: (cols x rows) with Trans. */
     int m = (int)(A.trans ? a.cols : a.rows), n = (int)(A.trans ? a.rows : a.cols);
-    if (!failed && isz == 8)
-        TL_CBLAS(dgemv)(CblasRowMajor, tl_trans(A.trans), m, n, alpha, (const double *)A.data, A.ld,
-                        (const double *)X.data, X.inc, beta, (double *)tl_blas_vector_start(y, incy), incy);
-    else if (!failed)
-        TL_CBLAS(sgemv)(CblasRowMajor, tl_trans(A.trans), m, n, (float)alpha, (const float *)A.data, A.ld,
-                        (const float *)X.data, X.inc, (float)beta, (float *)tl_blas_vector_start(y, incy), incy);
+    char *y_start = tl_blas_vector_start(y, incy);
+    int64_t block = bottom_up && !A.trans && incy > 0 ? tl_gemv_block_rows(m, (int64_t)A.ld * isz) : m;
+    for (int64_t first = (m - 1) / block * block; !failed && first >= 0; first -= block) {
+        int rows = (int)(first + block > m ? m - first : block);
+        tl_gemv_call(A.trans, rows, n, alpha, A.data + first * A.ld * isz, A.ld, &X, beta,
+                     y_start + first * incy * isz, incy, isz);
+    }
     free(A.scratch);
     free(X.scratch);
     return failed;
@@ -373,9 +406,10 @@ static int tl_blas_gemm(const char *op, int64_t isz, const tl_array *z, double a
     return failed ? tl_out_of_memory(op, error) : 0;
 }
 
-/* out = alpha * a @ x + beta * z, a a matrix (z NULL: beta is 0): Gemv, dot(matrix, vector). */
+/* out = alpha * a @ x + beta * z, a a matrix (z NULL: beta is 0): Gemv, dot(matrix, vector);
+ * bottom_up: see tl_gemv_views. */
 static int tl_blas_gemv(const char *op, int64_t isz, const tl_array *z, double alpha, const tl_array *a,
-                        const tl_array *x, double beta, tl_array *out, char *error) {
+                        const tl_array *x, double beta, int bottom_up, tl_array *out, char *error) {
     const tl_array *arrays[] = {a, x, out};
     tl_view reads[] = {tl_view_of(a, isz), tl_view_of(x, isz)}, zv;
     tl_target t;
@@ -385,7 +419,7 @@ static int tl_blas_gemv(const char *op, int64_t isz, const tl_array *z, double a
     if (z != NULL) zv = tl_view_of(z, isz);
     if (tl_target_open(&t, tl_view_of(out, isz), z != NULL && beta != 0 ? &zv : NULL, reads, 2, 0, isz))
         return tl_out_of_memory(op, error);
-    int failed = tl_gemv_views(t.at, alpha, reads[0], reads[1], beta, isz);
+    int failed = tl_gemv_views(t.at, alpha, reads[0], reads[1], beta, isz, bottom_up);
     tl_target_close(&t, isz);
     return failed ? tl_out_of_memory(op, error) : 0;
 }
@@ -399,7 +433,7 @@ static int tl_blas_vector_matrix(const char *op, int64_t isz, const tl_array *x,
     if (tl_check_aligned(op, x, a, error)) return 1;
     if (tl_check_int(op, arrays, 3, error)) return 1;
     if (tl_target_open(&t, tl_view_of(out, isz), NULL, reads, 2, 0, isz)) return tl_out_of_memory(op, error);
-    int failed = tl_gemv_views(t.at, 1, reads[0], reads[1], 0, isz);
+    int failed = tl_gemv_views(t.at, 1, reads[0], reads[1], 0, isz, 0);
     tl_target_close(&t, isz);
     return failed ? tl_out_of_memory(op, error) : 0;
 }

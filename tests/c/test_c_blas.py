@@ -412,3 +412,27 @@ def test_tutorial_programs_give_the_reference_values(program, blas_ops):
     assert blas_ops <= {type(op) for op in _c_thunk_ops(train_c)}
     for c, py in zip(values_c, values_py):
         np.testing.assert_allclose(c, py, rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- dot{bottom-up}
+
+#: Matrices past the blocking threshold (two 256 KB blocks), with a last block that is not full.
+BLOCKED_SHAPES = {"float64": [(203, 701), (97, 1500)], "float32": [(301, 443), (1030, 129)]}
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("layout", ["C", "C_ld", "F", "steps", "negative_rows"])
+@pytest.mark.parametrize("vector_layout", ["C", "steps", "negative"])
+def test_bottom_up_dot_gives_the_numbers_of_one_call(dtype, layout, vector_layout):
+    """Read in blocks from the last, a matrix-vector product gives the same numbers as one BLAS call."""
+    a, x = T.matrix(dtype=dtype), T.vector(dtype=dtype)
+    bottom_up = theanolab.function([a, x], blas.Dot(bottom_up=True)(a, x), mode=C_MODE)
+    one_call = theanolab.function([a, x], blas.Dot()(a, x), mode=C_MODE)
+    assert [str(op) for op in _c_thunk_ops(bottom_up)] == ["dot{bottom-up}"]
+    rng = np.random.default_rng(3)
+    for rows, cols in BLOCKED_SHAPES[dtype] + [(5, 7), (0, 7), (6, 0)]:
+        matrix = MATRIX_LAYOUTS[layout](random_array((rows, cols), dtype, rng))
+        vector = VECTOR_LAYOUTS[vector_layout](random_array((cols,), dtype, rng))
+        got = bottom_up(matrix, vector)
+        np.testing.assert_array_equal(got, one_call(matrix, vector))
+        np.testing.assert_allclose(got, matrix.astype("float64") @ vector.astype("float64"), **TOLERANCE[dtype])

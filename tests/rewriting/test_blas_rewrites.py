@@ -462,3 +462,38 @@ def test_updates_write_in_place_only_where_allowed(case, build, inplace_op):
         assert_close(got, expected, "float64")
     for value, original in zip(values, originals):
         np.testing.assert_array_equal(value, original)
+
+
+# --------------------------------------------------------------------------- cache order
+
+# (case, build(A, x, g) -> outputs, whether A @ x is read bottom-up)
+BOTTOM_UP = [
+    ("gradient pass through Gemv", lambda A, x, g: [T.dot(A, x), g - 0.1 * T.dot(A.T, g[:3])], True),
+    ("gradient pass through dot(A.T, g)", lambda A, x, g: [T.dot(A, x), T.dot(A.T, g[:3])], True),
+    ("gradient pass through dot(g, A)", lambda A, x, g: [T.dot(A, x), T.dot(g[:3], A)], True),
+    ("a lone forward pass", lambda A, x, g: [T.dot(A, x)], False),
+    ("two forward passes", lambda A, x, g: [T.dot(A, x), T.dot(A, g)], False),
+]
+
+
+@pytest.mark.parametrize("case, build, bottom_up", BOTTOM_UP, ids=[c[0] for c in BOTTOM_UP])
+def test_reuse_cached_rows_reads_the_forward_pass_bottom_up(case, build, bottom_up):
+    A, x, g = T.dmatrix("A"), T.dvector("x"), T.dvector("g")
+    fast, reference = compile_both([A, x, g], build(A, x, g))
+    forward = [node.op for node in fast.maker.fgraph.apply_nodes
+               if isinstance(node.op, Dot) and node.inputs[0].ndim == 2 and node.inputs[1].ndim == 1
+               and node.inputs[0] is fast.maker.fgraph.inputs[0]]
+    assert [op.bottom_up for op in forward] == [bottom_up] * len(forward) and forward
+    assert ("dot{bottom-up}" in str(forward[0])) == bottom_up
+    rng = np.random.default_rng(0)
+    values = [random_array((3, 5), "float64", rng), random_array((5,), "float64", rng),
+              random_array((5,), "float64", rng)]
+    for got, expected in zip(fast(*values), reference(*values)):
+        assert_close(got, expected, "float64")
+
+
+def test_the_tutorial_step_reads_its_inputs_bottom_up_then_top_down():
+    train, data, _ = logistic_regression(FAST_RUN)
+    products = [str(node.op) for node in train.maker.fgraph.toposort() if isinstance(node.op, (Dot, Gemv))]
+    assert products == ["dot{bottom-up}", "Gemv{inplace}"]
+    assert Dot(bottom_up=True) != Dot() and Dot(bottom_up=True) == Dot(True)

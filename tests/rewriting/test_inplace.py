@@ -105,6 +105,38 @@ def test_the_handler_refuses_a_second_reader_added_later():
     assert fgraph.outputs[1].owner.inputs[0] is other
 
 
+def test_a_reader_that_runs_before_the_destroyer_is_allowed():
+    x = T.dvector("x")
+    temporary = T.exp(x)
+    reader = T.tanh(temporary)                       # reads the temporary, an ancestor of the destroyer
+    destroyer = Elemwise(ts.add, {0: 0})(temporary, reader)
+    later = T.exp(x) * 0 + T.sqrt(temporary)         # reads it too, but need not run first
+    fgraph, handler = handler_on([x], [destroyer])
+    assert handler.refusal(destroyer.owner, 0) is None
+    fgraph.validate()
+    _, handler = handler_on([x], [destroyer, later])
+    assert "also used by Elemwise{sqrt" in handler.refusal(destroyer.owner, 0)
+    view_reader = temporary.dimshuffle("x", 0)       # a view escapes: its readers could run later
+    destroyer = Elemwise(ts.add, {0: 0})(temporary, view_reader.sum())
+    _, handler = handler_on([x], [destroyer])
+    assert "also used by InplaceDimShuffle" in handler.refusal(destroyer.owner, 0)
+
+
+def test_a_shared_weight_read_by_the_forward_pass_is_updated_in_place():
+    def training_step(mode):
+        x = T.dmatrix("x")
+        w = theanolab.shared(np.linspace(-1, 1, 5), name="w")
+        cost = T.nnet.sigmoid(T.dot(x, w)).sum()
+        return theanolab.function([x], cost, updates=[(w, w - 0.1 * T.grad(cost, w))], mode=mode), w
+
+    (f, w), (reference, w_reference) = training_step(FAST_RUN), training_step(NO_REWRITES)
+    assert [str(node.op) for node in destroyers(f) if "Gemv" in str(node.op)] == ["Gemv{inplace}"]
+    data = np.arange(15.0).reshape(3, 5) / 15
+    for _ in range(3):
+        np.testing.assert_allclose(f(data), reference(data))
+        np.testing.assert_allclose(w.get_value(), w_reference.get_value())
+
+
 def test_one_handler_per_graph_and_copies_get_their_own():
     x = T.dvector("x")
     fgraph, handler = handler_on([x], [T.exp(x) * 2])

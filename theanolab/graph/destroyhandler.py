@@ -9,8 +9,11 @@ allocation, but only if nobody needs that input's value afterwards.  The
   or a constant -- except an input whose update (``fgraph.update_mapping``) is
   the very output that the destroyer writes over it;
 - is a graph output (the caller would receive overwritten values);
-- has another client (another node still reads it: refusing this means no
-  ordering constraints between nodes are ever needed);
+- has another client that may run after the destroyer: a client that is an
+  ancestor of the destroyer (the forward pass reading a weight that the
+  update at the end overwrites) runs before it in every order, so it is
+  allowed when it only reads (no view of the memory escapes it); any other
+  client is refused, so no ordering constraints between nodes are ever needed;
 
 or where the same holds for any variable the destroyed one is a *view* of
 (``view_map``: a DimShuffle, a Subtensor...) or an in-place result of
@@ -117,7 +120,7 @@ class DestroyHandler:
             for client, _ in fgraph.clients.get(var, ()):
                 if client == OUTPUT:
                     return f"{var} is an output of the graph"
-                if client is not consumer:
+                if client is not consumer and not _reads_before(client, node):
                     return f"{var} is also used by {client.op}"
             var, consumer = aliased_source(var), var.owner
         return None
@@ -136,6 +139,27 @@ class DestroyHandler:
         writers = [k for k, positions in node.op.destroy_map.items() if i in positions] or range(len(node.outputs))
         return any(fgraph.update_mapping.get(o) == position
                    for k in writers for o, out in enumerate(fgraph.outputs) if out is node.outputs[k])
+
+
+def _reads_before(reader, node):
+    """Whether ``reader`` only reads its inputs and is an ancestor of ``node`` (so runs before it).
+
+    Why ancestors only: every schedule runs them first, so overwriting after
+    them needs no ordering constraint; a reader that makes a view or destroys
+    would let the memory be read later through its output, and is refused.
+    """
+    if reader.op.view_map or reader.op.destroy_map:
+        return False
+    stack, seen = [v.owner for v in node.inputs if v.owner is not None], set()
+    while stack:
+        current = stack.pop()
+        if current is reader:
+            return True
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(v.owner for v in current.inputs if v.owner is not None and v.owner not in seen)
+    return False
 
 
 def ensure_destroy_handler(fgraph):

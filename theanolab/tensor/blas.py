@@ -97,9 +97,16 @@ class Dot(_Product):
 
     ranks = (1, 2)
     function_name = "dot"
+    __props__ = ("bottom_up",)
+
+    def __init__(self, bottom_up=False):
+        #: A matrix-vector product that reads the matrix's rows last block first,
+        #: so that a following top-down pass over the same matrix finds them in
+        #: cache (set by the rewrite ``reuse_cached_rows``; the same numbers).
+        self.bottom_up = bool(bottom_up)
 
     def __str__(self):
-        return "dot"
+        return "dot{bottom-up}" if self.bottom_up else "dot"
 
     @staticmethod
     def pattern(a, b):

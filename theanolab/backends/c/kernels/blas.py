@@ -63,7 +63,7 @@ _C_SHAPES = {
 _CALLS = {
     Gemm: ("tl_blas_gemm({op}, {isz}, &inputs[0], {s[1]}, &inputs[2], &inputs[3], {s[4]}, &outputs[0], error)",
            _update_shape),
-    Gemv: ("tl_blas_gemv({op}, {isz}, &inputs[0], {s[1]}, &inputs[2], &inputs[3], {s[4]}, &outputs[0], error)",
+    Gemv: ("tl_blas_gemv({op}, {isz}, &inputs[0], {s[1]}, &inputs[2], &inputs[3], {s[4]}, 0, &outputs[0], error)",
            _update_shape),
     Ger: ("tl_blas_ger({op}, {isz}, &inputs[0], {s[1]}, &inputs[2], &inputs[3], &outputs[0], error)",
           _update_shape),
@@ -76,7 +76,7 @@ _CALLS = {
 # dot's call for each (rank of the first operand, rank of the second)
 _DOT_CALLS = {
     (1, 1): "tl_blas_dot({op}, {isz}, &inputs[0], &inputs[1], &outputs[0], error)",
-    (2, 1): "tl_blas_gemv({op}, {isz}, NULL, 1, &inputs[0], &inputs[1], 0, &outputs[0], error)",
+    (2, 1): "tl_blas_gemv({op}, {isz}, NULL, 1, &inputs[0], &inputs[1], 0, {bottom_up}, &outputs[0], error)",
     (1, 2): "tl_blas_vector_matrix({op}, {isz}, &inputs[0], &inputs[1], &outputs[0], error)",
     (2, 2): "tl_blas_gemm({op}, {isz}, NULL, 1, &inputs[0], &inputs[1], 0, &outputs[0], error)",
 }
@@ -104,7 +104,8 @@ def blas_kernel(op, node):
         return None
     template, output_shapes = found
     reads = {i: f"(double)*(const {SCALAR_CTYPES[d]} *)inputs[{i}].data" for i, d in scalars.items()}
-    call = template.format(op=json.dumps(str(op)), isz=ELEMENT_SIZES[dtype], s=reads)
+    call = template.format(op=json.dumps(str(op)), isz=ELEMENT_SIZES[dtype], s=reads,
+                           bottom_up=int(getattr(op, "bottom_up", False)))
     name = kernel_name(type(op).__name__, call)
     code = f"int {name}(const tl_array *inputs, tl_array *outputs, char *error) {{\n    return {call};\n}}\n"
     c_shapes = c_shape_rule("blas", _C_SHAPES[output_shapes]([v.ndim for v in node.inputs]))
