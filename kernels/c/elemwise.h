@@ -11,7 +11,9 @@
  * of at most TL_BLOCK elements.  Operands contiguous along the row are used in
  * place; the others go through per-thread buffers: an input broadcast along
  * the row is repeated into one, a strided input is gathered into one, a
- * strided output is computed into one and scattered.
+ * strided output is computed into one and scattered.  An input marked
+ * `single` (its type is broadcastable on every axis, so it holds one
+ * element) needs neither: the loop reads its one element before it starts.
  *
  * The loop is only ever called on a multiple of TL_LANES elements: the last
  * few elements of a block are copied into zero-padded buffers of TL_LANES.
@@ -137,6 +139,7 @@ typedef struct {
     const int64_t *strides;   /* nops x ndim byte strides */
     char *const *base;        /* nops data pointers */
     const int64_t *itemsizes; /* nops */
+    const char *single;       /* nin: 1 for an input of one element, which the loop reads once */
     int64_t m, blocks_per_row;
     tl_loop loop;
     const int64_t *flags;
@@ -151,7 +154,7 @@ static void tl_elemwise_block(const tl_elemwise_plan *plan, int64_t count, char 
     const int64_t body = count - count % TL_LANES, rest = count - body;
     for (int k = 0; k < nops; k++) {
         const int64_t size = plan->itemsizes[k];
-        if (steps[k] == size) {
+        if (steps[k] == size || (k < nin && plan->single[k])) {
             ptrs[k] = at[k];
         } else {
             ptrs[k] = buffers[k];
@@ -170,6 +173,7 @@ static void tl_elemwise_block(const tl_elemwise_plan *plan, int64_t count, char 
     /* The last elements, zero-padded to TL_LANES (every op is defined on zeros). */
     for (int k = 0; k < nops; k++) {
         const int64_t size = plan->itemsizes[k];
+        if (k < nin && plan->single[k]) { ptrs[k] = at[k]; continue; }
         ptrs[k] = (char *)tails[k];
         if (k < nin) tl_gather(ptrs[k], at[k] + body * steps[k], steps[k], rest, size);
         memset(ptrs[k] + rest * size, 0, (size_t)((TL_LANES - rest) * size));
@@ -177,6 +181,12 @@ static void tl_elemwise_block(const tl_elemwise_plan *plan, int64_t count, char 
     plan->loop(TL_LANES, ptrs, plan->flags);
     for (int k = nin; k < nops; k++)
         tl_scatter(at[k] + body * steps[k], steps[k], (const char *)tails[k], rest, plan->itemsizes[k]);
+}
+
+/* Whether operand k, stepping `step` bytes along the row, goes through a buffer. */
+static int tl_elemwise_buffered(const tl_elemwise_plan *plan, int k, int64_t step)
+{
+    return step != plan->itemsizes[k] && !(k < plan->nin && plan->single[k]);
 }
 
 /* Run items [lo, hi) (item = block b of row r, numbered r * blocks_per_row + b); 0, or -1 if out of memory. */
@@ -197,7 +207,7 @@ static int tl_elemwise_items(const tl_elemwise_plan *plan, int64_t lo, int64_t h
         row[k] = plan->base[k];
         for (int d = 0; d < outer; d++) row[k] += index[d] * s[d];
         steps[k] = s[outer];
-        if (steps[k] != plan->itemsizes[k]) size += buffer_length * plan->itemsizes[k];
+        if (tl_elemwise_buffered(plan, k, steps[k])) size += buffer_length * plan->itemsizes[k];
     }
     char *scratch = NULL;
     if (size) {
@@ -207,7 +217,7 @@ static int tl_elemwise_items(const tl_elemwise_plan *plan, int64_t lo, int64_t h
     size = 0;
     for (int k = 0; k < nops; k++) {
         buffers[k] = NULL;
-        if (steps[k] != plan->itemsizes[k]) {
+        if (tl_elemwise_buffered(plan, k, steps[k])) {
             buffers[k] = scratch + size;
             size += buffer_length * plan->itemsizes[k];
         }
@@ -235,7 +245,7 @@ static int tl_elemwise_items(const tl_elemwise_plan *plan, int64_t lo, int64_t h
 
 /* Apply the loop to inputs[0:nin] giving outputs[0:nout] (allocated with the broadcast shape). */
 static int tl_elemwise(int nin, int nout, const tl_array *inputs, tl_array *outputs, const int64_t *itemsizes,
-                       tl_loop loop, const int64_t *flags, int64_t minsize, char *error)
+                       const char *single, tl_loop loop, const int64_t *flags, int64_t minsize, char *error)
 {
     const int nops = nin + nout;
     const tl_array *out = &outputs[0];
@@ -313,6 +323,7 @@ static int tl_elemwise(int nin, int nout, const tl_array *inputs, tl_array *outp
     plan.strides = compact;
     plan.base = base;
     plan.itemsizes = itemsizes;
+    plan.single = single;
     plan.m = shape[cdim - 1];
     plan.blocks_per_row = (plan.m + TL_BLOCK - 1) / TL_BLOCK;
     plan.loop = loop;

@@ -24,7 +24,7 @@ import theanolab
 import theanolab.tensor as T
 from theanolab.backends.c import scalar as cscalar
 from theanolab.backends.c.build import compiler_available
-from theanolab.backends.c.kernels.elemwise import elemwise_kernel, elemwise_source
+from theanolab.backends.c.kernels.elemwise import elemwise_kernel, elemwise_source, single_inputs
 from theanolab.backends.c.thunk import CThunk
 from theanolab.config import change_flags
 from theanolab.scalar import basic as sb
@@ -335,6 +335,36 @@ def test_zero_dimensional_and_vector_broadcast():
         fc, got, expected = _run_both(inputs, out, values)
         _compare(str(out), got, expected, True)
         assert fc._vm.thunks
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int16"])
+def test_one_element_inputs_are_read_once_and_give_the_repeated_values(dtype):
+    """An input broadcastable on every axis is read before the loop, not repeated into a buffer."""
+    one, m = TensorType(dtype, (True, True))("one"), TensorType(dtype, (False, False))("m")
+    scalar = T.scalar("s", dtype=dtype)
+    def expression(other):
+        return T.maximum(m * other - scalar, other // 3)
+
+    fc = theanolab.function([m, one, scalar], expression(one), mode=FAST_C)
+    fp = theanolab.function([m, one, scalar], expression(one), mode=PY_MODE)
+    full = T.matrix("full", dtype=dtype)
+    repeated = theanolab.function([m, full, scalar], expression(full), mode=FAST_C)
+    matrix_input = fc.maker.fgraph.inputs[0]
+    [node] = [n for n in fc.maker.fgraph.apply_nodes if matrix_input in n.inputs]   # the fused loop over m
+    assert single_inputs(node) == tuple(k for k, v in enumerate(node.inputs) if v is not matrix_input)
+    assert len(single_inputs(node)) == 3 and _runs_in_c(fc)
+    name, code = elemwise_source(node.op.scalar_op, tuple(v.dtype for v in node.inputs),
+                                 (node.outputs[0].dtype,), False, 0, single_inputs(node))
+    for k, var in enumerate(node.inputs):
+        assert f"x{k} = p{k}[{'i' if var is matrix_input else '0'}];" in code
+    rng = np.random.default_rng(4)
+    big = rng.integers(-50, 50, size=(90, 2100)).astype(dtype)
+    corner = rng.integers(1, 9, size=(3, 5)).astype(dtype)[1:2, 3:4]   # a strided view of one element
+    for matrix in (big[:7, :1300], big[::-3, ::-2], big[:0], big[:1, :1], big[:5, :61].T):
+        two = np.asarray(2, dtype=dtype)
+        got = fc(matrix, corner, two)
+        np.testing.assert_array_equal(got, fp(matrix, corner, two))
+        np.testing.assert_array_equal(got, repeated(matrix, np.broadcast_to(corner, matrix.shape).copy(), two))
 
 
 def test_length_mismatch_raises_reference_message():

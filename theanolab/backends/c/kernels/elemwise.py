@@ -34,13 +34,19 @@ from theanolab.tensor.elemwise import Elemwise, _check_lengths
 
 __all__ = ["elemwise_kernel", "elemwise_source"]
 
-def _loop(name, in_dtypes, out_dtypes, body):
-    """The loop over ``m`` contiguous elements of every operand: load, compute, store; vectorized."""
+def _loop(name, in_dtypes, out_dtypes, body, single):
+    """The loop over ``m`` contiguous elements of every operand: load, compute, store; vectorized.
+
+    An input in ``single`` holds one element (its type is broadcastable on
+    every axis): it is read once, before the loop, instead of being repeated
+    into a buffer by the driver (see ``elemwise.h``).
+    """
     nin = len(in_dtypes)
     lines = [f"    const {C_TYPES[d]} *p{k} = (const {C_TYPES[d]} *)ptrs[{k}];" for k, d in enumerate(in_dtypes)]
     lines += [f"    {C_TYPES[d]} *q{j} = ({C_TYPES[d]} *)ptrs[{nin + j}];" for j, d in enumerate(out_dtypes)]
+    lines += [f"    const {C_TYPES[in_dtypes[k]]} x{k} = p{k}[0];" for k in single]
     lines += ["#pragma omp simd", "    for (int64_t i = 0; i < m; i++) {"]
-    lines += [f"        const {C_TYPES[d]} x{k} = p{k}[i];" for k, d in enumerate(in_dtypes)]
+    lines += [f"        const {C_TYPES[d]} x{k} = p{k}[i];" for k, d in enumerate(in_dtypes) if k not in single]
     lines += [f"        {C_TYPES[d]} y{j};" for j, d in enumerate(out_dtypes)]
     lines += [f"        {line}" for line in body]
     lines += [f"        q{j}[i] = y{j};" for j in range(len(out_dtypes))]
@@ -50,8 +56,11 @@ def _loop(name, in_dtypes, out_dtypes, body):
 
 
 @functools.lru_cache(maxsize=512)
-def elemwise_source(scalar_op, in_dtypes, out_dtypes, openmp, minsize):
-    """``(name, C code)`` of the kernel applying ``scalar_op`` to these dtypes, or None if it has no C."""
+def elemwise_source(scalar_op, in_dtypes, out_dtypes, openmp, minsize, single=()):
+    """``(name, C code)`` of the kernel applying ``scalar_op`` to these dtypes, or None if it has no C.
+
+    ``single``: the inputs that hold one element (see :func:`single_inputs`).
+    """
     scans = {}  # input index -> C expression of its "some element is negative" flag
 
     def flag_of(k):
@@ -65,7 +74,7 @@ def elemwise_source(scalar_op, in_dtypes, out_dtypes, openmp, minsize):
     body = scalar.c_statements(scalar_op, args, outputs, scalar.name_source())
     if body is None:
         return None
-    loop = _loop("LOOP", in_dtypes, out_dtypes, body)
+    loop = _loop("LOOP", in_dtypes, out_dtypes, body, single)
     itemsizes = ", ".join(str(np.dtype(d).itemsize) for d in (*in_dtypes, *out_dtypes))
     prescans = "".join(
         f"    flags[{k}] = tl_any_negative(&inputs[{k}], {np.dtype(in_dtypes[k]).itemsize}, "
@@ -73,14 +82,20 @@ def elemwise_source(scalar_op, in_dtypes, out_dtypes, openmp, minsize):
     nin, nout = len(in_dtypes), len(out_dtypes)
     wrapper = (f"int LOOP(const tl_array *inputs, tl_array *outputs, char *error)\n{{\n"
                f"    static const int64_t itemsizes[] = {{{itemsizes}}};\n"
+               f"    static const char single[] = {{{', '.join('1' if k in single else '0' for k in range(nin))}}};\n"
                f"    int64_t flags[{nin}] = {{0}};\n{prescans}"
-               f"    return tl_elemwise({nin}, {nout}, inputs, outputs, itemsizes, LOOP_loop, flags, {minsize}LL, "
-               f"error);\n}}\n")
+               f"    return tl_elemwise({nin}, {nout}, inputs, outputs, itemsizes, single, LOOP_loop, flags, "
+               f"{minsize}LL, error);\n}}\n")
     described = str(scalar_op).replace("*/", "* /")
     header = f"/* {described} on ({', '.join(in_dtypes)}) -> ({', '.join(out_dtypes)}) */\n"
     code = header + loop + wrapper
     name = kernel_name(f"elemwise_{type(scalar_op).__name__.lower()}", code, openmp)
     return name, code.replace("LOOP", name)
+
+
+def single_inputs(node):
+    """The inputs of ``node`` whose type is broadcastable on every axis: one element each, at run time."""
+    return tuple(k for k, var in enumerate(node.inputs) if all(var.type.broadcastable))
 
 
 def _shape_rule(node):
@@ -132,7 +147,7 @@ def elemwise_kernel(op, node):
     """The CKernel of an Elemwise node, or None (its dtypes or scalar op have no exact C)."""
     openmp, minsize, build = openmp_settings()
     source = elemwise_source(op.scalar_op, tuple(v.type.dtype for v in node.inputs),
-                             tuple(v.type.dtype for v in node.outputs), openmp, minsize)
+                             tuple(v.type.dtype for v in node.outputs), openmp, minsize, single_inputs(node))
     if source is None:
         return None
     name, code = source
