@@ -13,6 +13,7 @@ import pytest
 
 import theanolab
 import theanolab.tensor as T
+from theanolab.graph.basic import io_toposort
 from helpers import random_array
 from theanolab import scalar as ts
 from theanolab.compile.mode import Mode, get_mode
@@ -20,9 +21,10 @@ from theanolab.gradient import verify_grad
 from theanolab.printing import debugprint, pp, to_dot
 from theanolab.scalar.composite import Composite
 from theanolab.tensor.elemwise import Elemwise
-from theanolab.tensor.rewriting.fusion import MAX_INPUTS
+from theanolab.tensor.rewriting.fusion import MAX_GROUP_NODES, MAX_INPUTS, chain_length
 
 FUSED = get_mode("FAST_RUN")
+SINGLE_OUTPUT = get_mode("FAST_RUN").excluding("multi_output_fusion")
 UNFUSED = get_mode("FAST_RUN").excluding("fusion")
 NO_REWRITES = Mode(linker="py", optimizer=None)  # NumPy semantics: compared bit for bit
 
@@ -250,7 +252,7 @@ def test_fusion_stops_at_shared_values_and_other_ops():
     shared_value = T.exp(x) + y               # read by two nodes: computed once, kept
     total = (x * 2).sum()                     # a reduction ends a region
     outputs = [shared_value * 2, shared_value - 1, T.tanh(y) * total]
-    f = theanolab.function([x, y], outputs, mode=FUSED)
+    f = theanolab.function([x, y], outputs, mode=SINGLE_OUTPUT)
     names = [str(node.op) for node in f.maker.fgraph.apply_nodes]
     assert sum("exp" in name for name in names) == 1
     assert "Elemwise{Composite{(exp(i0) + i1)}}" in names
@@ -259,6 +261,83 @@ def test_fusion_stops_at_shared_values_and_other_ops():
     values = [np.arange(4.0), np.ones(4)]
     for got, expected in zip(f(*values), theanolab.function([x, y], outputs, mode=NO_REWRITES)(*values)):
         np.testing.assert_allclose(got, expected)
+
+
+# ============================================================================ several outputs
+
+
+def test_nodes_feeding_each_other_become_one_node_with_several_outputs():
+    x, y = T.dvectors("x", "y")
+    shared_value = T.exp(x) + y               # read by two nodes: one loop computes all three
+    outputs = [shared_value * 2, shared_value - 1, T.tanh(y) * (x * 2).sum()]
+    f = theanolab.function([x, y], outputs, mode=FUSED)
+    [fused] = [node for node in composites(f) if len(node.outputs) == 2]
+    inner = fused.op.scalar_op
+    exps = [n for n in io_toposort(inner.inner_inputs, inner.inner_outputs) if n.op == ts.exp]
+    assert len(exps) == 1 and "multi_output_fusion" in f.maker.rewrite_history.rewrites_used()
+    assert {out.owner for out in f.maker.fgraph.outputs[:2]} == {fused}
+    values = [np.arange(4.0), np.ones(4)]
+    single = theanolab.function([x, y], outputs, mode=SINGLE_OUTPUT)
+    for got, exact, reference in zip(f(*values), single(*values),
+                                     theanolab.function([x, y], outputs, mode=NO_REWRITES)(*values)):
+        np.testing.assert_array_equal(got, exact)
+        np.testing.assert_allclose(got, reference)
+
+
+def test_a_node_that_waits_for_a_reduction_of_the_group_stays_out():
+    """tanh(x) feeds a sum, and tanh(x) * sum(tanh(x)) needs both: one node would wait for itself."""
+    x = T.dvector("x")
+    a = T.tanh(x)
+    outputs = [a * a.sum() + 1, a - 3]
+    f = theanolab.function([x], outputs, mode=FUSED)
+    [total] = [n for n in f.maker.fgraph.apply_nodes if str(n.op).startswith("Sum")]
+    [producer] = [n for n in elemwise_nodes(f) if n.outputs[0].ndim == 1 and total in
+                  [c for out in n.outputs for c, _ in f.maker.fgraph.clients[out]]]
+    assert len(producer.outputs) == 2                          # tanh(x) and tanh(x) - 3: one loop
+    assert f.maker.fgraph.outputs[0].owner is not producer     # the product waits for the sum
+    values = np.linspace(-1, 1, 7)
+    for got, reference in zip(f(values), theanolab.function([x], outputs, mode=NO_REWRITES)(values)):
+        np.testing.assert_allclose(got, reference, rtol=1e-12)
+
+
+def test_groups_keep_one_broadcast_pattern_and_a_bounded_size():
+    x, row = T.dmatrix("x"), T.drow("r")
+    e = T.exp(row)                                          # a row: a loop of its own shape
+    chain = [T.tanh(x) + e]
+    for k in range(2 * MAX_GROUP_NODES):
+        chain.append(chain[-1] * 0.5 + k)                   # every value an output: each node stays a node
+    f = theanolab.function([x, row], [e] + chain, mode=FUSED)
+    for node in elemwise_nodes(f):
+        assert len({out.broadcastable for out in node.outputs}) == 1
+    assert all(len(node.outputs) <= MAX_GROUP_NODES for node in elemwise_nodes(f))
+    assert 2 <= len([n for n in elemwise_nodes(f) if n.outputs[0].broadcastable == (False, False)]) <= 6
+    values = [np.linspace(0, 1, 6).reshape(2, 3), np.ones((1, 3))]
+    for got, reference in zip(f(*values), theanolab.function([x, row], [e] + chain, mode=NO_REWRITES)(*values)):
+        np.testing.assert_allclose(got, reference, rtol=1e-9)
+
+
+def test_a_group_never_chains_two_math_calls():
+    x = T.dvector("x")
+    first = T.tanh(x)
+    second = T.exp(first)                       # reads a math call's result with a math call: stays apart
+    scaled = first * 2 - 1                      # cheap work on it joins it
+    f = theanolab.function([x], [first, second, scaled], mode=FUSED)
+    loops = elemwise_nodes(f)
+    assert [chain_length(n.op.scalar_op) for n in loops] == [1, 1] and sorted(len(n.outputs) for n in loops) == [1, 2]
+    values = np.linspace(-2, 2, 9)
+    for got, reference in zip(f(values), theanolab.function([x], [first, second, scaled], mode=NO_REWRITES)(values)):
+        np.testing.assert_allclose(got, reference, rtol=1e-12)
+
+
+def test_the_tutorial_step_runs_its_elementwise_work_in_one_loop():
+    x, y = T.dmatrix("x"), T.dvector("y")
+    w, b = theanolab.shared(np.linspace(-1, 1, 5), name="w"), theanolab.shared(0.5, name="b")
+    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+    gw, gb = T.grad(xent.mean() + 0.01 * (w ** 2).sum(), [w, b])
+    f = theanolab.function([x, y], [p_1 > 0.5, xent], updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)], mode=FUSED)
+    vector_loops = [n for n in elemwise_nodes(f) if n.outputs[0].broadcastable == (False,)]
+    assert len(vector_loops) == 1 and len(vector_loops[0].outputs) == 3
 
 
 def test_a_lone_elemwise_is_not_fused():
