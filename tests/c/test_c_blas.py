@@ -436,3 +436,29 @@ def test_bottom_up_dot_gives_the_numbers_of_one_call(dtype, layout, vector_layou
         got = bottom_up(matrix, vector)
         np.testing.assert_array_equal(got, one_call(matrix, vector))
         np.testing.assert_allclose(got, matrix.astype("float64") @ vector.astype("float64"), **TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype, shape", [("float64", (90, 784)), ("float32", (70, 1024))])
+def test_matrix_vector_products_at_every_alignment(dtype, shape):
+    """The long call reads aligned rows (leading columns peeled off): right at every start address."""
+    a, x, g = T.matrix(dtype=dtype), T.vector(dtype=dtype), T.vector(dtype=dtype)
+    z = T.vector(dtype=dtype)
+    f = theanolab.function([a, x, g, z], [blas.Dot(bottom_up=True)(a, x), blas.Dot()(a, x), T.dot(a.T, g),
+                                          T.dot(g, a), blas.gemv_no_inplace(z, 0.5, a.T, g, 2.0)], mode=C_MODE)
+    rng = np.random.default_rng(5)
+    rows, cols = shape
+    values = random_array(shape, dtype, rng).astype("float64")
+    vector, gradient, start = (random_array((n,), dtype, rng) for n in (cols, rows, cols))
+    itemsize = np.dtype(dtype).itemsize
+    buffer = np.full(rows * cols + 64, np.nan, dtype=dtype)
+    for offset in range(0, 64 // itemsize):
+        matrix = buffer[offset:offset + rows * cols].reshape(shape)
+        matrix[...] = values
+        bottom_up, plain, transposed, vector_matrix, update = f(matrix, vector, gradient, start)
+        np.testing.assert_array_equal(bottom_up, plain)
+        np.testing.assert_array_equal(transposed, vector_matrix)
+        expected = values @ vector.astype("float64"), values.T @ gradient.astype("float64")
+        np.testing.assert_allclose(plain, expected[0], err_msg=f"offset {offset}", **TOLERANCE[dtype])
+        np.testing.assert_allclose(transposed, expected[1], err_msg=f"offset {offset}", **TOLERANCE[dtype])
+        np.testing.assert_allclose(update, 2 * start + 0.5 * expected[1], err_msg=f"offset {offset}",
+                                   **TOLERANCE[dtype])
