@@ -167,6 +167,30 @@ def non_list_inputs():
     function(x, x * 2)
 
 
+def doubling_scan(**kwargs):
+    """A scan doubling ``a0`` (a dvector), with the arguments under test."""
+    kwargs.setdefault("outputs_info", [T.dvector('a0')])
+    return theano.scan(kwargs.pop("fn", lambda a: a * 2), **kwargs)
+
+
+def scan_negative_steps():
+    result, _ = doubling_scan(outputs_info=[T.constant(np.ones(2))], n_steps=-3)
+    function([], result)()
+
+
+def streams():
+    from theanolab.tensor.shared_randomstreams import RandomStreams
+
+    return RandomStreams(1)
+
+
+def viz(name):
+    """A teaching view, imported only when the row runs (it needs the notebook extras)."""
+    import theanolab.viz
+
+    return getattr(theanolab.viz, name)
+
+
 #: (id, misuse, exception type, substrings of the message)
 MISUSES = [
     ("too many arguments", lambda: add_xy()(1, 2, 3), TypeError, ["x, y", "2 argument", "3 were given"]),
@@ -213,6 +237,65 @@ MISUSES = [
     ("eval keyed by names", eval_with_names, TypeError, ["eval()", "'x'", "not a variable"]),
     ("eval without an input", eval_missing_input, MissingInputError, ["y_not_given"]),
     ("inputs not a list", non_list_inputs, TypeError, ["list", "x"]),
+    # scan
+    ("scan n_steps a string", lambda: doubling_scan(n_steps='ten'), TypeError, ["n_steps", "'ten'", "tensor"]),
+    ("scan n_steps a float", lambda: doubling_scan(n_steps=2.5), TypeError, ["n_steps", "integer scalar"]),
+    ("scan n_steps a vector", lambda: doubling_scan(n_steps=T.dvector('n')), TypeError,
+     ["n_steps", "integer scalar", "vector"]),
+    ("scan n_steps negative", scan_negative_steps, ValueError, ["n_steps", ">= 0", "-3"]),
+    ("scan outputs_info a string", lambda: doubling_scan(outputs_info=['start'], n_steps=3), TypeError,
+     ["outputs_info[0]", "'start'", "tensor"]),
+    ("scan outputs_info of another dtype", lambda: doubling_scan(fn=lambda a: a * 2.5, n_steps=3,
+                                                                 outputs_info=[T.lvector('a0')]),
+     TypeError, ["outputs_info[0]", "int64", "float64", "same dtype and number of dimensions"]),
+    ("scan outputs_info of another ndim", lambda: doubling_scan(fn=lambda a: a.sum(), n_steps=3), TypeError,
+     ["outputs_info[0]", "vector", "scalar", "number of dimensions"]),
+    ("scan fn returns too few outputs", lambda: doubling_scan(fn=lambda a, b: a * 2, n_steps=3,
+                                                              outputs_info=[T.dvector('a0'), T.dvector('b0')]),
+     ValueError, ["fn returned 1 output", "outputs_info has 2"]),
+    ("scan fn returns too many outputs", lambda: doubling_scan(fn=lambda a: [a * 2, a * 3], n_steps=3),
+     ValueError, ["fn returned 2 output", "outputs_info has 1"]),
+    ("scan non_sequences a string", lambda: doubling_scan(fn=lambda a, k: a * k, non_sequences=['k'], n_steps=3),
+     TypeError, ["non_sequences[0]", "'k'", "tensor"]),
+    ("scan sequences a string", lambda: theano.scan(lambda v: v * 2, sequences=['xs']), TypeError,
+     ["sequences[0]", "'xs'", "tensor"]),
+    # random streams
+    ("random size a string", lambda: streams().normal(size='big'), TypeError, ["size", "'big'", "tuple of integers"]),
+    ("random size of floats", lambda: streams().uniform(size=(2.5, 3)), TypeError, ["size", "(2.5, 3)", "integers"]),
+    ("random size negative", lambda: function([], streams().uniform(size=(-2,)))(), ValueError,
+     ["size", ">= 0", "(-2,)"]),
+    ("random low a string", lambda: streams().uniform(size=(2,), low='a'), TypeError,
+     ["uniform: low", "'a'", "a number"]),
+    ("random binomial p a string", lambda: streams().binomial(size=(2,), p='half'), TypeError,
+     ["binomial: p", "'half'", "a number"]),
+    ("random std with more dimensions", lambda: streams().normal(size=(2,), std=T.dmatrix('s')), ValueError,
+     ["2 dimensions", "the 1 of the sample"]),
+    # shared
+    ("shared of a string", lambda: shared('text', name='s'), TypeError, ["'text'", "expected an array or a number"]),
+    ("shared of an object", lambda: shared(object(), name='o'), TypeError, ["object", "expected an array or a number"]),
+    ("set_value with another ndim", lambda: shared(np.zeros(3), name='weights').set_value(np.zeros((2, 2))),
+     TypeError, ["weights", "number of dimensions", "expected 1, got 2"]),
+    ("set_value with another dtype", lambda: shared(np.zeros(3, 'int32'), name='counts').set_value(np.ones(3) / 2),
+     TypeError, ["counts", "int32", "float64", "cast"]),
+    ("set_value of a string", lambda: shared(np.zeros(3), name='weights').set_value('zeros'), TypeError,
+     ["weights", "expects numbers", "'zeros'"]),
+    # config flags
+    ("change_flags of an unknown flag", lambda: theano.change_flags(flaotX='float32').__enter__(), ConfigError,
+     ["flaotX", "floatX", "known flags"]),
+    ("bad linker value", lambda: setattr(config, 'linker', 'fastest'), ConfigError, ["linker", "'fastest'", "'c|py'"]),
+    ("bad optimizer value", lambda: setattr(config, 'optimizer', 'fastest'), ConfigError,
+     ["optimizer", "'fastest'", "fast_run"]),
+    ("unknown mode name", lambda: function([T.dscalar('x')], T.dscalar('x'), mode='FAST_WALK'), ValueError,
+     ["FAST_WALK", "FAST_RUN"]),
+    # teaching views
+    ("viz.plot of a number", lambda: viz('plot')(42, T.dscalar('x')), TypeError,
+     ["plot: expr", "42", "scalar expression of x"]),
+    ("viz.plot wrt an expression", lambda: viz('plot')(T.dscalar('x') * 2, 3), TypeError,
+     ["plot: wrt", "3", "scalar input variable"]),
+    ("viz.scan_stepper of a number", lambda: viz('scan_stepper')(3), TypeError,
+     ["scan_stepper", "compiled function", "got 3"]),
+    ("viz.rewrite_stepper of a string", lambda: viz('rewrite_stepper')('f'), TypeError,
+     ["rewrite_stepper", "compiled function", "'f'"]),
 ]
 
 

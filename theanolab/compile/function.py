@@ -23,6 +23,7 @@ writes every update, so all outputs see the values from before the call.
 from __future__ import annotations
 
 import copy as copy_module
+import threading
 import warnings
 
 import numpy as np
@@ -301,7 +302,9 @@ class Function:
 
     Arguments may be given by position or by keyword (the input variable's
     name, or the ``name`` of its ``In``).  ``f[name]`` reads or sets an
-    input's default value.
+    input's default value.  Calls from several threads are run one at a
+    time (a lock per function); an exception during a call leaves every
+    shared variable as it was (updates are written only after every node ran).
     """
 
     def __init__(self, maker, defaults=None, containers=None, unpack_single=True, name=None):
@@ -309,6 +312,7 @@ class Function:
         self.name = name
         self.unpack_single = unpack_single
         self.trust_input = False
+        self._lock = threading.Lock()
         explicit = [spec for spec in maker.inputs if not spec.implicit]
         self._explicit = explicit
         self._containers = containers or [self._make_container(spec, i) for i, spec in enumerate(explicit)] + \
@@ -350,10 +354,17 @@ class Function:
         return f"{self.name or 'function'}({', '.join(parts)})"
 
     def __call__(self, *args, **kwargs):
-        if self._fast is not None and not kwargs:
-            result = self._fast(*args)
-            if result is not NotImplemented:
-                return result
+        # One call at a time: a call fills the function's own input cells and intermediate storage, so
+        # two threads calling together would mix their arguments.  Other threads wait (see
+        # docs/architecture.md, "Reliability guarantees").
+        with self._lock:
+            if self._fast is not None and not kwargs:
+                result = self._fast(*args)
+                if result is not NotImplemented:
+                    return result
+            return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
         explicit = self._explicit
         if len(args) > len(explicit):
             raise TypeError(

@@ -7,7 +7,9 @@ allocation, but only if nobody needs that input's value afterwards.  The
 
 - is a graph input (a function argument, or a shared variable's storage),
   or a constant -- except an input whose update (``fgraph.update_mapping``) is
-  the very output that the destroyer writes over it;
+  the very output that the destroyer writes over it, when the destroyer can
+  run last (no node uses its results, no other node overwrites an input), so
+  that an exception can never come after the shared value was changed;
 - is a graph output (the caller would receive overwritten values);
 - has another client that may run after the destroyer: a client that is an
   ancestor of the destroyer (the forward pass reading a weight that the
@@ -41,7 +43,7 @@ None
 from __future__ import annotations
 
 from theanolab.graph.basic import Constant
-from theanolab.graph.fgraph import OUTPUT, InconsistencyError
+from theanolab.graph.fgraph import OUTPUT, InconsistencyError, overwrites_an_input
 
 __all__ = ["DestroyHandler", "ensure_destroy_handler", "aliased_source"]
 
@@ -115,8 +117,12 @@ class DestroyHandler:
         while var is not None:
             if isinstance(var, Constant):
                 return f"{var} is a constant"
-            if var in fgraph.inputs and not (consumer is node and self._updated_by(node, i)):
-                return f"{var} is an input of the graph (a function argument or a shared variable)"
+            if var in fgraph.inputs:
+                if not (consumer is node and self._updated_by(node, i)):
+                    return f"{var} is an input of the graph (a function argument or a shared variable)"
+                not_last = self._cannot_run_last(node)
+                if not_last is not None:
+                    return f"{var} is a shared variable and {not_last}"
             for client, _ in fgraph.clients.get(var, ()):
                 if client == OUTPUT:
                     return f"{var} is an output of the graph"
@@ -139,6 +145,28 @@ class DestroyHandler:
         writers = [k for k, positions in node.op.destroy_map.items() if i in positions] or range(len(node.outputs))
         return any(fgraph.update_mapping.get(o) == position
                    for k in writers for o, out in enumerate(fgraph.outputs) if out is node.outputs[k])
+
+
+    def _cannot_run_last(self, node):
+        """Why ``node`` could not be the last node to run (a clause), or None if it can.
+
+        Why it must be: updates are all-or-nothing.  A node that overwrites a
+        shared variable's storage changes it for good; if any node ran after
+        it and raised, the call would fail with the shared variable already
+        changed.  So the overwriting node may have no node using its results
+        (``FunctionGraph.toposort`` then runs it last) and it must be the only
+        node overwriting a graph input.  The others compute a copy.
+        """
+        for out in node.outputs:
+            for client, _ in self.fgraph.clients.get(out, ()):
+                if client != OUTPUT:
+                    return (f"{client.op} uses the result, so a failure there would come after the "
+                            "overwrite (updates are all-or-nothing)")
+        inputs = set(self.fgraph.inputs)
+        for other in self.destroyers:
+            if other is not node and overwrites_an_input(other, inputs):
+                return f"{other.op} already overwrites an input: only one node may (updates are all-or-nothing)"
+        return None
 
 
 def _reads_before(reader, node):

@@ -216,8 +216,17 @@ class FunctionGraph:
     # ---------------------------------------------------------------- queries
 
     def toposort(self) -> list[Apply]:
-        """Nodes in a deterministic order in which each follows its inputs' nodes."""
-        return io_toposort(self.inputs, self.outputs)
+        """Nodes in a deterministic order in which each follows its inputs' nodes.
+
+        A node overwriting a graph input whose results no node uses comes last:
+        updates are all-or-nothing, so no node may fail after a shared
+        variable's storage was changed (see ``DestroyHandler``).
+        """
+        order = io_toposort(self.inputs, self.outputs)
+        inputs = set(self.inputs)
+        last = [node for node in order if overwrites_an_input(node, inputs)
+                and all(client == OUTPUT for out in node.outputs for client, _ in self.clients.get(out, ()))]
+        return [node for node in order if node not in last] + last if last else order
 
     def clone(self, features=True):
         return self.clone_get_equiv(features)[0]
@@ -248,3 +257,8 @@ class FunctionGraph:
 
     def __repr__(self):
         return str(self)
+
+
+def overwrites_an_input(node, inputs):
+    """Whether ``node`` overwrites one of the graph ``inputs`` (a set) in place."""
+    return any(node.inputs[i] in inputs for positions in node.op.destroy_map.values() for i in positions)

@@ -286,7 +286,7 @@ def size_and_pattern(ndim, size, *parameters):
             template = template + p
         vector, pattern, ndim = template.shape, list(template.broadcastable), template.ndim
     else:
-        vector = as_tensor_variable(size)
+        vector = _argument(size, "size", "a tuple of integers or a symbolic integer vector")
         if vector.ndim != 1:
             raise TypeError(f"size must be a vector or a list of scalars, got {vector.type}")
         if ndim is None:
@@ -318,15 +318,23 @@ def _float_dtype(dtype, *parameters):
 # ----------------------------------------------------------------------------- distributions
 
 
+def _argument(value, what, expected="a number, an array or a symbolic tensor"):
+    """``value`` as a tensor, or a TypeError naming the argument ``what`` and what it takes."""
+    try:
+        return as_tensor_variable(value)
+    except TypeError:
+        raise TypeError(f"{what} must be {expected}, got {value!r}") from None
+
+
 def uniform(random_state, size=None, low=0.0, high=1.0, ndim=None, dtype=None):
     """Uniform in [low, high); dtype at least floatX (and the bounds' dtype)."""
-    low, high = as_tensor_variable(low), as_tensor_variable(high)
+    low, high = _argument(low, "uniform: low"), _argument(high, "uniform: high")
     return _draw("uniform", random_state, size, ndim, _float_dtype(dtype, low, high), [low, high])
 
 
 def normal(random_state, size=None, avg=0.0, std=1.0, ndim=None, dtype=None):
     """Normal with mean ``avg`` and standard deviation ``std``."""
-    avg, std = as_tensor_variable(avg), as_tensor_variable(std)
+    avg, std = _argument(avg, "normal: avg"), _argument(std, "normal: std")
     return _draw("normal", random_state, size, ndim, _float_dtype(dtype, avg, std), [avg, std])
 
 
@@ -334,7 +342,7 @@ def binomial(random_state, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob
     """Successes among ``n`` trials of probability ``p`` (``prob`` is Theano's older name)."""
     if prob is not None:
         p = prob
-    n, p = as_tensor_variable(n), as_tensor_variable(p)
+    n, p = _argument(n, "binomial: n"), _argument(p, "binomial: p")
     ndim, vector, _ = size_and_pattern(ndim, size, n, p)
     op = RandomFunction("binomial", TensorType(dtype, (False,) * ndim))
     return tuple(op(random_state, vector, n, p))

@@ -37,7 +37,8 @@ def _png(figure):
 
 def _scalar_input(var, what):
     if getattr(var, "ndim", None) != 0 or var.owner is not None:
-        raise TypeError(f"{what} must be a scalar input variable (T.dscalar('x')), got {var} of type {var.type}")
+        raise TypeError(f"{what} must be a scalar input variable (T.dscalar('x')), got {var!r} of type "
+                        f"{getattr(var, 'type', type(var).__name__)}")
     return var
 
 
@@ -122,7 +123,8 @@ def plot(expr, wrt, range=(-6.0, 6.0), points=201, derivative=True, mode=None, t
 
     _scalar_input(wrt, "plot: wrt")
     if getattr(expr, "ndim", None) != 0:
-        raise TypeError(f"plot: expr must be a scalar expression of {wrt}, got {expr} of type {expr.type}")
+        raise TypeError(f"plot: expr must be a scalar expression of {wrt}, got {expr!r} of type "
+                        f"{getattr(expr, 'type', type(expr).__name__)}")
     if points < 3:
         raise ValueError(f"plot: points must be at least 3, got {points}")
     low, high = (float(v) for v in range)

@@ -25,7 +25,7 @@ from theanolab.graph.basic import Constant, io_toposort
 from theanolab.printing import DOT_STYLES, _dot_attributes, _leaf_kind, _type_label
 from theanolab.viz.graphview import EDGE_FONT, FONT, graph
 from theanolab.viz.render import render_svg
-from theanolab.viz.stepper import FrameStepper, scoped_id
+from theanolab.viz.stepper import FrameStepper, compiled_function, scoped_id
 from theanolab.viz.zoom import zoomable
 
 __all__ = ["UnionGraph", "Frame", "plan_frames", "RewriteStepper", "rewrite_stepper", "optimization_view",
@@ -282,7 +282,7 @@ def _short(var, limit=70):
 
 def rewrite_stepper(function, fold=NOISY_PASSES, interval=900, engine=None):
     """A :class:`RewriteStepper` over ``function``'s rewrites (display it in a notebook)."""
-    return RewriteStepper(function, fold=fold, interval=interval, engine=engine)
+    return RewriteStepper(compiled_function(function, "rewrite_stepper"), fold=fold, interval=interval, engine=engine)
 
 
 def rewrite_summary(function):

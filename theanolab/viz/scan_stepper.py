@@ -44,7 +44,7 @@ import numpy as np
 from theanolab.printing import to_dot
 from theanolab.viz.graphview import EDGE_FONT, FONT
 from theanolab.viz.render import render_svg
-from theanolab.viz.stepper import FrameStepper, scoped_id
+from theanolab.viz.stepper import FrameStepper, compiled_function, scoped_id
 from theanolab.viz.values import SMALL, describe_value, evaluate
 from theanolab.viz.zoom import zoomable
 
@@ -323,4 +323,4 @@ def scan_stepper(function, *inputs, scan=0, interval=700, engine=None, max_frame
     ``name``) when there are several; nested scans are stepped at the outer
     level (an inner scan is one node of the body, with its value).
     """
-    return ScanStepper(function, inputs, scan=scan, interval=interval, engine=engine, max_frames=max_frames)
+    return ScanStepper(compiled_function(function, "scan_stepper"), inputs, scan=scan, interval=interval, engine=engine, max_frames=max_frames)

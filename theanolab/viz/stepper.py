@@ -25,7 +25,17 @@ import uuid
 
 import ipywidgets as widgets
 
-__all__ = ["FrameStepper", "scoped_id"]
+__all__ = ["FrameStepper", "scoped_id", "compiled_function"]
+
+
+def compiled_function(value, who):
+    """``value`` if it is a compiled function, else a TypeError saying what ``who`` expected."""
+    from theanolab.compile.function import Function
+
+    if not isinstance(value, Function):
+        raise TypeError(f"{who}: function must be a compiled function (theanolab.function(inputs, outputs)), "
+                        f"got {value!r} of type {type(value).__name__}")
+    return value
 
 
 def scoped_id(prefix="tl"):

@@ -84,8 +84,19 @@ def _value(expr, dtype):
 
 
 def cast(value, dtype):
-    """``value`` as ``dtype``."""
-    return value if value.dtype == dtype else _value(value.expr, dtype)
+    """``value`` as ``dtype``.
+
+    A float becomes an 8 or 16-bit integer through int32, which is what NumPy's
+    conversion does on x86 (-2.98 -> uint8 254, 300.5 -> int8 44, NaN -> 0).
+    Converted straight, C leaves a value outside the narrow type undefined, and
+    GCC folds ``(double)(uint8_t)x`` into the truncated ``x`` inside fused loops
+    (found by the differential fuzzer, tests/fuzz/test_regressions.py).
+    """
+    if value.dtype == dtype:
+        return value
+    if _kind(value.dtype) == "f" and _kind(dtype) in "iu" and np.dtype(dtype).itemsize < 4:
+        return _value(f"(int32_t)({value.expr})", dtype)
+    return _value(value.expr, dtype)
 
 
 def literal(data, dtype):

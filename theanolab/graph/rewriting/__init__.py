@@ -11,8 +11,10 @@ stabilize (1.5)       run     numerically safer forms: log(1+x) -> log1p(x)
 specialize (2)        run     faster forms: x**2 -> sqr(x)
 blas (2.5)            run     dot + add/scale -> GEMM/GEMV
 merge2 (2.9)          run     merge again after the algebra
-fusion (3)            run     chains of elementwise ops -> one composite loop
-inplace (4)           run     write results over inputs nobody needs afterwards
+fusion (3)            run     chains of elementwise ops -> one composite loop (one
+                              or several outputs)
+inplace (4)           run     write results over inputs nobody needs afterwards;
+                              read a matrix's passes in cache-friendly orders
 merge3 (5)            all     a last merge
 ====================  ======  =====================================================
 

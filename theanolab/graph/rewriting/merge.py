@@ -41,10 +41,17 @@ class MergeRewriter(GraphRewriter):
             except TypeError:  # an op that cannot be hashed is never merged
                 continue
             if other is not node and other in fgraph.apply_nodes:
+                # Equal nodes may still differ in output type: a rewrite gave one an input of a
+                # more specific type (broadcastable where the other's is not) after it was built.
+                # The one whose outputs are the more specific stays (found by the fuzzer).
+                keep, drop = (other, node) if _can_stand_in(other, node) else (node, other)
+                if not _can_stand_in(keep, drop):
+                    continue
                 try:
-                    fgraph.replace_all(list(zip(node.outputs, other.outputs)), reason=self)
+                    fgraph.replace_all(list(zip(drop.outputs, keep.outputs)), reason=self)
                 except InconsistencyError:  # e.g. a second reader of a value destroyed in place
                     continue
+                seen[key] = keep
                 changed = True
         return changed
 
@@ -62,3 +69,8 @@ class MergeRewriter(GraphRewriter):
         return bool(duplicates)
 
 
+
+
+def _can_stand_in(keep, drop):
+    """Whether every output of ``keep`` can replace the matching output of ``drop`` (same or narrower type)."""
+    return all(old.type == new.type or old.type.is_compatible(new.type) for old, new in zip(drop.outputs, keep.outputs))

@@ -1,0 +1,68 @@
+"""The long run of the differential fuzzer: N random graphs, every mode against NumPy.
+
+    .venv/bin/python tools/fuzz.py --graphs 10000 --seed 0
+
+It draws graphs from the same strategy as the test suite (tests/fuzz) but
+does not stop at the first mismatch: it prints each one with the program that
+built it (a reproducer to paste into tests/fuzz/test_regressions.py) and ends
+with one summary line.  The modes follow THEANOLAB_FLAGS as in the suite (the
+C backend and DebugMode on the default, C pass).  Every ``--grad-every``-th
+graph is a smooth float64 one whose gradient is also checked against finite
+differences.  Exit status 1 when anything disagreed.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+
+from fuzz.check import grad_mismatch, graph_mismatches, modes  # noqa: E402
+from fuzz.strategies import graphs  # noqa: E402
+
+
+def _run(strategy, count, rng_seed, judge, report):
+    """Judge ``count`` graphs drawn from ``strategy``; pass each failing one to ``report``."""
+    @seed(rng_seed)
+    @settings(max_examples=count, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def one(graph):
+        problems = judge(graph)
+        if problems:
+            report(graph, problems)
+
+    one()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--graphs", type=int, default=1000, help="how many random graphs (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default 0)")
+    parser.add_argument("--grad-every", type=int, default=10, help="one gradient graph per this many (default 10)")
+    args = parser.parse_args(argv)
+
+    chosen = modes()
+    mismatches = []
+
+    def report(graph, problems):
+        mismatches.append(graph)
+        print(f"--- mismatch {len(mismatches)}\n" + "\n".join(problems) + "\nreproducer:\n" + graph.reproducer(),
+              flush=True)
+
+    start = time.time()
+    grad_count = args.graphs // args.grad_every if args.grad_every else 0
+    _run(graphs(), args.graphs - grad_count, args.seed, lambda g: graph_mismatches(g, chosen), report)
+    _run(graphs(dtypes=("float64",), smooth_only=True), grad_count, args.seed,
+         lambda g: ([] if not g.smooth else [m for m in [grad_mismatch(g)] if m]) + graph_mismatches(g, chosen),
+         report)
+    print(f"fuzz: {args.graphs} graphs ({grad_count} with gradients), {len(mismatches)} mismatches, "
+          f"seed {args.seed}, modes {', '.join(chosen)}, {time.time() - start:.0f} s", flush=True)
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
