@@ -21,6 +21,13 @@
  * constant, a repeated output) is copied.  On an error inside, the node's
  * index, message, inputs (copies) and status go to Python's `fail`, which
  * raises it naming the node.  The GIL is held throughout.
+ *
+ * One call at a time: the state (bound inputs, buffers) is the function's
+ * own.  The GIL already keeps two threads apart, except where Python code
+ * may run inside a call (a finalizer run by an allocation, `fail`), so a
+ * `busy` flag marks a call in progress: `call` then answers NotImplemented
+ * (Python's general path waits on the function's lock) and `run` waits,
+ * without the GIL, until the other call is done.
  */
 #ifndef THEANOLAB_WHOLE_RUNTIME_H
 #define THEANOLAB_WHOLE_RUNTIME_H
@@ -48,6 +55,7 @@ typedef struct {
     unsigned char *numbers_allowed;   /* per explicit input: may a Python float or int stand for it */
     int nupdates;
     int *update_output, *update_cell;
+    int busy;                         /* a call is in progress (see above) */
 } tl_function;
 
 /* tl_state.fresh: a new C-contiguous NumPy array for variable v (its shape set), kept in fresh slot f. */
@@ -223,9 +231,20 @@ static int tl_execute(tl_function *fn)
 
 #define TL_CAPSULE "theanolab.whole_function"
 
+static PyObject *tl_call_unguarded(tl_function *fn, PyObject *const *args, Py_ssize_t nargs);
+
 static PyObject *tl_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     tl_function *fn = (tl_function *)PyCapsule_GetPointer(self, TL_CAPSULE);
+    if (fn->busy) Py_RETURN_NOTIMPLEMENTED;
+    fn->busy = 1;
+    PyObject *result = tl_call_unguarded(fn, args, nargs);
+    fn->busy = 0;
+    return result;
+}
+
+static PyObject *tl_call_unguarded(tl_function *fn, PyObject *const *args, Py_ssize_t nargs)
+{
     if (nargs != fn->nexplicit) Py_RETURN_NOTIMPLEMENTED;
     for (int i = 0; i < fn->nexplicit; i++) {
         PyObject *arg = args[i];
@@ -258,12 +277,26 @@ static PyObject *tl_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     return returned;
 }
 
+static PyObject *tl_run_unguarded(tl_function *fn);
+
 static PyObject *tl_run(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     tl_function *fn = (tl_function *)PyCapsule_GetPointer(self, TL_CAPSULE);
-    const int noutputs = fn->s.g->noutputs;
     (void)args;
     (void)nargs;
+    while (fn->busy) {  /* another thread's call is inside Python code: let it finish */
+        Py_BEGIN_ALLOW_THREADS
+        Py_END_ALLOW_THREADS
+    }
+    fn->busy = 1;
+    PyObject *result = tl_run_unguarded(fn);
+    fn->busy = 0;
+    return result;
+}
+
+static PyObject *tl_run_unguarded(tl_function *fn)
+{
+    const int noutputs = fn->s.g->noutputs;
     if (tl_bind_cells(fn, 0) != 0 || tl_execute(fn) != 0 || tl_collect(fn) != 0) {
         tl_release(fn);
         return NULL;

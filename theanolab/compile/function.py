@@ -355,13 +355,14 @@ class Function:
 
     def __call__(self, *args, **kwargs):
         # One call at a time: a call fills the function's own input cells and intermediate storage, so
-        # two threads calling together would mix their arguments.  Other threads wait (see
-        # docs/architecture.md, "Reliability guarantees").
+        # two threads calling together would mix their arguments.  The one-C-function path guards itself
+        # (it answers NotImplemented while another call is in progress, see whole_runtime.h) at no cost
+        # per call; the general path waits on the lock (see docs/architecture.md, "Reliability guarantees").
+        if self._fast is not None and not kwargs:
+            result = self._fast(*args)
+            if result is not NotImplemented:
+                return result
         with self._lock:
-            if self._fast is not None and not kwargs:
-                result = self._fast(*args)
-                if result is not NotImplemented:
-                    return result
             return self._call(args, kwargs)
 
     def _call(self, args, kwargs):
