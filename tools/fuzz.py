@@ -9,12 +9,20 @@ with one summary line.  The modes follow THEANOLAB_FLAGS as in the suite (the
 C backend and DebugMode on the default, C pass).  Every ``--grad-every``-th
 graph is a smooth float64 one whose gradient is also checked against finite
 differences.  Exit status 1 when anything disagreed.
+
+Every compiled C module stays loaded in the process that built it, and a
+process may map only so many (Linux's vm.max_map_count, 65530: about 9,000
+modules, where dlopen starts failing with "cannot allocate memory"), so the
+graphs run in child processes of ``--per-process`` graphs each, ``--jobs``
+at a time; chunk k draws with seed ``seed * 1000 + k``.
 """
 
 import argparse
 import os
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
@@ -43,7 +51,12 @@ def main(argv=None):
     parser.add_argument("--graphs", type=int, default=1000, help="how many random graphs (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default 0)")
     parser.add_argument("--grad-every", type=int, default=10, help="one gradient graph per this many (default 10)")
+    parser.add_argument("--per-process", type=int, default=1000, help="graphs per child process (default 1000)")
+    parser.add_argument("--jobs", type=int, default=1, help="child processes at a time (default 1)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not args.child:
+        return _run_children(args)
 
     chosen = modes()
     mismatches = []
@@ -62,6 +75,30 @@ def main(argv=None):
     print(f"fuzz: {args.graphs} graphs ({grad_count} with gradients), {len(mismatches)} mismatches, "
           f"seed {args.seed}, modes {', '.join(chosen)}, {time.time() - start:.0f} s", flush=True)
     return 1 if mismatches else 0
+
+
+def _run_children(args):
+    """Run the graphs in chunks of ``--per-process``, each in a child process; one summary line."""
+    chunks = [(k, min(args.per_process, args.graphs - k * args.per_process))
+              for k in range((args.graphs + args.per_process - 1) // args.per_process)]
+    start = time.time()
+
+    def child(chunk):
+        number, count = chunk
+        command = [sys.executable, os.path.abspath(__file__), "--child", "--graphs", str(count),
+                   "--seed", str(args.seed * 1000 + number), "--grad-every", str(args.grad_every)]
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+
+    failed = 0
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for done in pool.map(child, chunks):
+            print(done.stdout, end="", flush=True)
+            failed += done.returncode != 0
+            if done.returncode not in (0, 1):
+                print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "a child failed", flush=True)
+    print(f"fuzz (all chunks): {args.graphs} graphs in {len(chunks)} processes, {failed} chunk(s) with "
+          f"mismatches or failures, seed {args.seed}, {time.time() - start:.0f} s", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
