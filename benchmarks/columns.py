@@ -79,8 +79,8 @@ COLUMNS = (
 )
 
 
-def by_name(name):
-    return next(column for column in COLUMNS if column.name == name)
+def by_name(name, columns=COLUMNS):
+    return next(column for column in columns if column.name == name)
 
 
 def add_flags(env, variable, *flags):

@@ -48,6 +48,7 @@ __all__ = [
     "argument_parser",
     "column",
     "how_it_runs",
+    "measure_rows",
     "median_time",
     "parse_args",
     "run",
@@ -57,10 +58,11 @@ __all__ = [
 COLUMN_TIMEOUT_S = 300
 
 
-def argument_parser(description, threads=1, pin=True):
+def argument_parser(description, threads=1, pin=True, columns=COLUMNS):
     """Common flags; ``threads`` is the script's default thread count for every library.
 
-    ``pin``: each column's process runs on that many cores only (see :func:`_use_cores`).
+    ``pin``: each column's process runs on that many cores only (see :func:`_use_cores`);
+    ``columns``: the script's columns, when not the CPU ones of ``columns.py`` (benchmarks/gpu.py).
     """
     parser = argparse.ArgumentParser(description=description)
     parser.set_defaults(pin=pin)
@@ -69,7 +71,7 @@ def argument_parser(description, threads=1, pin=True):
     )
     parser.add_argument("--budget", type=float, default=1.0, help="seconds to spend timing each column")
     parser.add_argument("--threads", type=int, default=threads, help="BLAS/OpenMP threads for every library")
-    parser.add_argument("--column", choices=[c.name for c in COLUMNS], help=argparse.SUPPRESS)  # a column's process
+    parser.add_argument("--column", choices=[c.name for c in columns], help=argparse.SUPPRESS)  # a column's process
     return parser
 
 
@@ -187,11 +189,11 @@ def _use_cores(count):
         os.sched_setaffinity(0, allowed[:count])
 
 
-def _measure_here(args, count, data, measure):
+def _measure_here(args, column_spec, count, data, measure):
     """In a column's process: run its measurement and print the results, one per row, as JSON."""
     if args.pin:
         _use_cores(args.threads)
-    libraries = column(_libraries, by_name(args.column))
+    libraries = column(_libraries, column_spec)
     if isinstance(libraries, dict):  # the import failed
         outcome = libraries
     else:
@@ -218,19 +220,21 @@ def _measure_in_process(args, column_spec, count, scratch):
     return json.loads(lines[-1])
 
 
-def run(args, rows, data=lambda: None, only=None, **measures):
-    """Measure every column that has a function in ``measures`` and print one JSON line per row.
+def measure_rows(args, rows, data=lambda: None, only=None, columns=COLUMNS, **measures):
+    """Measure every column that has a function in ``measures``: one line (a dict) per row.
 
     ``data()`` builds the inputs, in each column's process only; ``only`` names
-    the columns to run when not all of a family are worth it.
+    the columns to run when not all of a family are worth it.  In a column's
+    process this prints that column's results and returns None.
     """
     rows = [rows] if isinstance(rows, Row) else list(rows)
     if args.column:
-        _measure_here(args, len(rows), data, measures[by_name(args.column).family])
-        return
+        spec = by_name(args.column, columns)
+        _measure_here(args, spec, len(rows), data, measures[spec.family])
+        return None
     results = [{} for _ in rows]
     with tempfile.TemporaryDirectory() as scratch:
-        for spec in COLUMNS:
+        for spec in columns:
             if spec.family not in measures or (only is not None and spec.name not in only):
                 continue
             reason = spec.missing()
@@ -242,9 +246,17 @@ def run(args, rows, data=lambda: None, only=None, **measures):
                 outcome = _measure_in_process(args, spec, len(rows), scratch)
             for row_results, result in zip(results, outcome):
                 row_results[spec.name] = result
+    lines = []
     for row, row_results in zip(rows, results):
         line = {"workload": row.workload, "params": row.params, "unit": row.unit, "results": row_results}
         if row.target is not None:
             line["target"] = {"text": row.target.text, "met": row.target.met(row_results)}
+        lines.append(line)
+    return lines
+
+
+def run(args, rows, data=lambda: None, only=None, columns=COLUMNS, **measures):
+    """:func:`measure_rows`, printing one JSON line per row."""
+    for line in measure_rows(args, rows, data, only, columns, **measures) or []:
         sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()

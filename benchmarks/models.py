@@ -26,11 +26,13 @@ __all__ = [
     "logistic_xent",
     "mlp",
     "mlp_data",
+    "mlp_training",
     "numpy_chain_grad",
     "numpy_logistic_step",
     "numpy_mlp_step",
     "numpy_rnn",
     "rnn",
+    "rnn_cost_and_grads",
     "rnn_data",
     "sigmoid_xent",
 ]
@@ -118,13 +120,22 @@ def mlp(lib, T, params):
     x = T.dmatrix("x")
     y = T.dvector("y")
     shared = [lib.shared(np.array(p, copy=True), name=n) for p, n in zip(params, ("W1", "b1", "w2", "b2"))]
+    cost, updates = mlp_training(T, x, y, shared)
+    return lib.function([x, y], cost, updates=updates), shared
+
+
+def mlp_training(T, x, y, shared):
+    """The step's graph on any inputs ``x``, ``y`` and shared ``(W1, b1, w2, b2)``: ``(cost, updates)``.
+
+    Apart from :func:`mlp` so that the GPU benchmark can feed it data that
+    lives in GPU memory (shared variables through ``givens``).
+    """
     w1, b1, w2, b2 = shared
     hidden = T.tanh(T.dot(x, w1) + b1)
     p_1 = 1 / (1 + T.exp(-T.dot(hidden, w2) - b2))
     cost = (-y * T.log(p_1) - (1 - y) * T.log(1 - p_1)).mean()
     grads = T.grad(cost, shared)
-    updates = [(p, p - LEARNING_RATE * g) for p, g in zip(shared, grads)]
-    return lib.function([x, y], cost, updates=updates), shared
+    return cost, [(p, p - LEARNING_RATE * g) for p, g in zip(shared, grads)]
 
 
 def numpy_mlp_step(x, y, params):
@@ -179,14 +190,18 @@ def rnn(lib, T, dtype="float32"):
     """
     xs, h0 = T.tensor3("xs", dtype=dtype), T.matrix("h0", dtype=dtype)
     w_in, w_h, bias = T.matrix("W", dtype=dtype), T.matrix("U", dtype=dtype), T.vector("b", dtype=dtype)
+    return lib.function([xs, h0, w_in, w_h, bias], rnn_cost_and_grads(lib, T, xs, h0, w_in, w_h, bias))
+
+
+def rnn_cost_and_grads(lib, T, xs, h0, w_in, w_h, bias):
+    """:func:`rnn`'s outputs ``[cost, dW, dU, db]`` on any inputs (the GPU benchmark gives shared ones)."""
 
     def step(x_t, h_prev, w_in, w_h, bias):
         return T.tanh(T.dot(x_t, w_in) + T.dot(h_prev, w_h) + bias)
 
     states, _ = lib.scan(step, sequences=xs, outputs_info=h0, non_sequences=[w_in, w_h, bias])
-    cost = 0.5 * (states ** 2).sum() / T.cast(xs.shape[1], dtype)
-    grads = T.grad(cost, [w_in, w_h, bias])
-    return lib.function([xs, h0, w_in, w_h, bias], [cost, *grads])
+    cost = 0.5 * (states ** 2).sum() / T.cast(xs.shape[1], xs.dtype)
+    return [cost, *T.grad(cost, [w_in, w_h, bias])]
 
 
 def numpy_rnn(xs, h0, weights):

@@ -151,7 +151,8 @@ def test_benchmark_scripts_run_side_by_side():
     PyTensor and JAX need not be installed: their columns then say so instead of failing.
     """
     runner = load_runner()
-    helpers = ("common", "columns", "models", "run_all")
+    # gpu.py needs a GPU (run by hand; tests/cuda/test_gpu_benchmark_script.py runs it simulated).
+    helpers = ("common", "columns", "models", "run_all", "gpu", "gpu_workloads")
     assert sorted(runner.SCRIPTS) == sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py")
                                             if p.stem not in helpers)
     columns = {column.name for column in runner.COLUMNS}

@@ -33,6 +33,7 @@ from theanolab.printing import debugprint, pp  # noqa: F401
 from theanolab.scan import foldl, foldr, map, reduce, scan  # noqa: F401  (Theano's names; they shadow builtins)
 from theanolab import scan_module  # noqa: F401,E402  (theanolab.scan_module.until, as in Theano)
 from theanolab import random as _random  # noqa: F401  (registers shared(numpy.random.RandomState(...)))
+from theanolab.backends.cuda import sharedvar as _gpu_shared  # noqa: F401  (device=cuda: shared arrays on the GPU)
 
 
 def load_ipython_extension(ipython):

@@ -85,6 +85,10 @@ _FLAGS = [
     Flag("floatX", "float64", "dtype of T.scalar(), T.matrix()... and of Python floats given to them",
          _choice("float64", "float32", "float16")),
     Flag("device", "cpu", "where compiled functions run: cpu, cuda, cudaN", _device),
+    Flag("device_fallback", False, "with device=cuda and no usable GPU: warn and run on the CPU "
+         "instead of raising", _bool),
+    Flag("gpu_simulator", False, "device=cuda runs on a simulated GPU (NumPy arrays stand for GPU memory, "
+         "the CUDA kernels are compiled for the CPU): for testing the CUDA backend without a GPU", _bool),
     Flag("mode", "FAST_RUN", "default compilation mode of theanolab.function",
          _choice("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode", "NanGuardMode")),
     Flag("linker", "c|py", "default backend: c|py (C kernels where ops have them, NumPy elsewhere), "

@@ -11,7 +11,9 @@
 #ifndef THEANOLAB_MRG31K3P_H
 #define THEANOLAB_MRG31K3P_H
 
+#ifndef __CUDACC_RTC__ /* NVRTC has no system headers: kernels/cuda/prelude.cuh stands in */
 #include <stdint.h>
+#endif
 
 #ifndef TL_MRG_FN
 #define TL_MRG_FN static inline

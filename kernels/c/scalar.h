@@ -15,8 +15,10 @@
 #ifndef THEANOLAB_SCALAR_H
 #define THEANOLAB_SCALAR_H
 
+#ifndef __CUDACC_RTC__ /* NVRTC has no system headers: kernels/cuda/prelude.cuh stands in */
 #include <stdint.h>
 #include <math.h>
+#endif
 
 #ifndef TL_SCALAR_FN
 #define TL_SCALAR_FN static inline

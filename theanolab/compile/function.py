@@ -161,12 +161,13 @@ class FunctionMaker:
     ``inputs`` the :class:`In` descriptions of its inputs, explicit ones first;
     ``n_outputs`` how many of ``fgraph.outputs`` are outputs (the rest are
     updates, with ``update_map[output index] = input index``); ``single_output``
-    whether calls return one value rather than a list.
+    whether calls return one value rather than a list.  ``outputs_on_device``:
+    with ``device=cuda``, outputs stay in GPU memory (for bodies of loops run on the GPU).
     """
 
     def __init__(self, inputs, outputs, mode=None, updates=None, givens=None,
                  no_default_updates=False, on_unused_input=None, allow_input_downcast=None,
-                 single_output=False):
+                 single_output=False, outputs_on_device=False):
         self.mode = get_mode(mode)
         self.single_output = single_output
         on_unused_input = on_unused_input or "raise"
@@ -207,6 +208,8 @@ class FunctionMaker:
         update_map = {len(outputs) + k: position[target] for k, (target, _) in enumerate(updates)}
         # Shared variables only: an In(..., update=) input may hold the caller's own argument.
         fgraph.update_mapping = {o: i for o, i in update_map.items() if i >= len(explicit_vars)}
+        # A body run by a loop on the GPU (scan) returns device arrays: its outputs stay where they are made.
+        fgraph.outputs_on_device = outputs_on_device
         self.rewrite_history = RewriteHistory(verbose=config.optimizer_verbose)
         fgraph.attach_feature(self.rewrite_history)
         self.mode.rewrite(fgraph)
@@ -482,11 +485,14 @@ class Function:
 
     @property
     def node_backends(self):
-        """``{node of maker.fgraph: 'c' or 'py'}``: which backend runs each node."""
+        """``{node of maker.fgraph: 'c', 'cuda' or 'py'}``: which backend runs each node."""
+        from theanolab.backends.cuda.types import GpuOp
+
         if self.one_c_function:
             return {node: "c" for node in self.maker.fgraph.toposort()}
         thunks = getattr(self._vm, "thunks", {})
-        return {node: "c" if node in thunks else "py" for node in self.maker.fgraph.toposort()}
+        return {node: "cuda" if isinstance(node.op, GpuOp) else "c" if node in thunks else "py"
+                for node in self.maker.fgraph.toposort()}
 
     @property
     def scan_traces(self):

@@ -109,16 +109,20 @@ class Mode:
         return Query(include, self._excluding + _split_tags(config.optimizer_excluding), self._requiring)
 
     def rewrite(self, fgraph):
-        """Apply this mode's rewrites to ``fgraph`` in place."""
+        """Apply this mode's rewrites to ``fgraph`` in place, then place its nodes for ``config.device``."""
         import theanolab.tensor.rewriting  # noqa: F401  (registers the tensor rules)
         from theanolab.graph.rewriting import optdb
 
+        from theanolab.backends.cuda.placement import place_for_device
+
         if not isinstance(self.optimizer, str):
             self.optimizer.apply(fgraph)
-            return
-        query = self.query()
-        if query is not None:
-            optdb.query(query).apply(fgraph)
+        else:
+            query = self.query()
+            if query is not None:
+                optdb.query(query).apply(fgraph)
+        # Last, and whatever the optimizer: with device=cuda, nodes with a GPU implementation move there.
+        place_for_device(fgraph)
 
     def build_runner(self, maker, input_cells):
         """A callable running ``maker.fgraph`` on the values in ``input_cells``, returning its outputs.

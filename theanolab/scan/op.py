@@ -159,12 +159,17 @@ class Scan(Op):
         return self._runners[mode]
 
     def perform(self, node, inputs, output_storage):
+        self.loop(node, inputs, output_storage, self.runner(self.inner_mode(node)), np)
+
+    def loop(self, node, inputs, output_storage, body, xp):
+        """The Python loop: ``body`` (``(input cells, run)``, the compiled body) runs once per step,
+        on arrays of the module ``xp`` (NumPy; CuPy when the loop runs on a GPU)."""
         info = self.info
         n_steps, sequences, initials, shared, non_sequences = info.split_outer_inputs(inputs)
         n_steps = self._check_n_steps(node, n_steps, sequences)
-        cells, run = self.runner(self.inner_mode(node))
+        cells, run = body
         seq_cells, tap_cells, shared_cells, non_seq_cells = info.split_inner_inputs(cells)
-        buffers = [self._state_buffer(node, j, init, n_steps) for j, init in enumerate(initials)]
+        buffers = [self._state_buffer(node, j, init, n_steps, xp) for j, init in enumerate(initials)]
         # (cell, buffer, row offset): tap k of a state of lag L is row L + t + k at step t
         # (modulo the buffer's length, for a circular buffer of kept rows).
         tap_plan = [(cell, buffers[j], lag + k)
@@ -196,7 +201,7 @@ class Scan(Op):
                 if per_step[m] is None:
                     dtype = node.outputs[info.n_states + m].dtype
                     rows = _rows(n_steps, info.rows_kept(info.n_states + m))
-                    per_step[m] = np.empty((rows,) + np.shape(value), dtype=dtype)
+                    per_step[m] = xp.empty((rows,) + np.shape(value), dtype=dtype)
                 row = n_steps - 1 - t if info.is_reversed(m) else t % len(per_step[m])
                 self._store(per_step[m], row, value, f"per-step output {m}", t)
             shared = list(new_shared)
@@ -207,20 +212,20 @@ class Scan(Op):
                 break
         if recorder is not None:
             recorder.finish()
-        self._finish(node, inputs, output_storage, buffers, per_step, shared, steps_run)
+        self._finish(node, inputs, output_storage, buffers, per_step, shared, steps_run, xp)
 
-    def _finish(self, node, inputs, output_storage, buffers, per_step, shared, steps_run):
+    def _finish(self, node, inputs, output_storage, buffers, per_step, shared, steps_run, xp=np):
         """Store the outputs of a loop that ran ``steps_run`` steps (the Python loop's or the C one's)."""
         info = self.info
         # an until loop that stopped early keeps only the steps run; circular buffers are unrolled
-        buffers = [_in_time_order(b, lag + steps_run) for b, lag in zip(buffers, info.lags)]
-        per_step = [None if p is None else _in_time_order(p, steps_run) for p in per_step]
+        buffers = [_in_time_order(b, lag + steps_run, xp) for b, lag in zip(buffers, info.lags)]
+        per_step = [None if p is None else _in_time_order(p, steps_run, xp) for p in per_step]
         if any(p is None for p in per_step):  # no step ran: the body's shape rules give the rows' shapes
             rows = self._per_step_row_shapes(node, inputs)
-            per_step = [np.empty((0,) + rows[m], dtype=node.outputs[info.n_states + m].dtype) if p is None else p
+            per_step = [xp.empty((0,) + rows[m], dtype=node.outputs[info.n_states + m].dtype) if p is None else p
                         for m, p in enumerate(per_step)]
         results = buffers + per_step
-        results += [_own(value, list(inputs) + results) for value in shared]
+        results += [_own(value, list(inputs) + results, xp) for value in shared]
         for storage, value in zip(output_storage, results):
             storage[0] = value
 
@@ -236,14 +241,14 @@ class Scan(Op):
                     "(leave n_steps out to loop over the shortest sequence)")
         return n_steps
 
-    def _state_buffer(self, node, j, initial, n_steps):
+    def _state_buffer(self, node, j, initial, n_steps, xp=np):
         lag = self.info.lags[j]
-        initial = np.asarray(initial)
+        initial = xp.asarray(initial)
         if initial.shape[0] != lag:
             raise ValueError(f"{self}: state {j} has taps {list(self.info.state_taps[j])}, so its initial "
                              f"value needs {lag} row(s) along its first axis, but it has {initial.shape[0]}")
         rows = _rows(lag + n_steps, self.info.rows_kept(j))
-        buffer = np.empty((rows,) + initial.shape[1:], dtype=node.outputs[j].dtype)
+        buffer = xp.empty((rows,) + initial.shape[1:], dtype=node.outputs[j].dtype)
         buffer[:lag] = initial
         return buffer
 
@@ -369,19 +374,19 @@ def _kept_length(length, kept):
     return minimum(length, constant(kept, dtype="int64"))
 
 
-def _in_time_order(buffer, written):
+def _in_time_order(buffer, written, xp):
     """The last rows of a buffer into which ``written`` rows went (circularly when more than fit),
     oldest first; a buffer with rows never written is cut to the rows written."""
     rows = len(buffer)
     if written > rows:
-        return np.roll(buffer, -(written % rows), axis=0)
+        return xp.roll(buffer, -(written % rows), axis=0)
     return buffer if written == rows else buffer[:written].copy()
 
 
-def _own(value, others):
+def _own(value, others, xp):
     """A final shared value that is no view of an input or another output (a copy if it was)."""
-    if isinstance(value, np.ndarray):
-        if any(isinstance(v, np.ndarray) and np.may_share_memory(value, v) for v in others):
+    if isinstance(value, xp.ndarray):
+        if any(isinstance(v, xp.ndarray) and xp.may_share_memory(value, v) for v in others):
             return value.copy()
         return value
     return copy.deepcopy(value) if any(value is v for v in others) else value

@@ -17,6 +17,18 @@ class TensorSharedVariable(TensorOperators, SharedVariable):
     __hash__ = SharedVariable.__hash__
 
 
+def shared_pattern(array, broadcastable):
+    """The broadcastable pattern of a shared ``array``: none by default (its shape may change later)."""
+    if broadcastable is None:
+        return (False,) * array.ndim
+    if len(broadcastable) != array.ndim:
+        raise TypeError(
+            f"broadcastable={tuple(broadcastable)} has {len(broadcastable)} entries but the value "
+            f"has {array.ndim} dimensions"
+        )
+    return tuple(broadcastable)
+
+
 @shared_constructor
 def tensor_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False,
                        broadcastable=None):
@@ -26,14 +38,7 @@ def tensor_constructor(value, name=None, strict=False, allow_downcast=None, borr
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype == object:
         raise TypeError("expected numbers, got Python objects")
-    if broadcastable is None:
-        broadcastable = (False,) * array.ndim
-    elif len(broadcastable) != array.ndim:
-        raise TypeError(
-            f"broadcastable={tuple(broadcastable)} has {len(broadcastable)} entries but the value "
-            f"has {array.ndim} dimensions"
-        )
-    tensor_type = TensorType(array.dtype, broadcastable)
+    tensor_type = TensorType(array.dtype, shared_pattern(array, broadcastable))
     if not borrow and array is value:
         array = array.copy()
     return TensorSharedVariable(tensor_type, array, name=name, strict=strict, allow_downcast=allow_downcast)
