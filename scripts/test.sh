@@ -14,7 +14,7 @@ cd "$ROOT"
 if [ $# -gt 0 ]; then
     exec "$PY" -m pytest "$@"
 fi
-say "the suite on the reference backend (linker=py)"
-THEANOLAB_FLAGS="${THEANOLAB_FLAGS:+$THEANOLAB_FLAGS,}linker=py" "$PY" -m pytest -q -p no:cacheprovider --ignore=tests/c
+say "the suite on the reference backend (linker=py; tests/c and tests/cuda run in the next pass only)"
+THEANOLAB_FLAGS="${THEANOLAB_FLAGS:+$THEANOLAB_FLAGS,}linker=py" "$PY" -m pytest -q -p no:cacheprovider --ignore=tests/c --ignore=tests/cuda
 say "the suite on the C backend (linker=c|py)"
 THEANOLAB_FLAGS="${THEANOLAB_FLAGS:+$THEANOLAB_FLAGS,}linker=c|py" "$PY" -m pytest -q -p no:cacheprovider

@@ -67,3 +67,12 @@ def test_a_scan_reading_a_numpy_random_stream_stays_on_the_cpu():
         f = theano.function([x], noisy)
         assert f(np.zeros((3, 2))).shape == (3, 2)
         assert not _scan_nodes(f)
+
+
+def test_a_gpu_shared_variable_may_be_the_initial_state():
+    with change_flags(device="cuda", gpu_simulator=True):
+        h0 = theano.shared(np.ones((2, 3), dtype="float32"), name="h0")
+        states, _ = theano.scan(lambda h: h * 2, outputs_info=h0, n_steps=3)
+        f = theano.function([], states[-1], updates=[(h0, states[-1])])
+        assert np.array_equal(f(), np.full((2, 3), 8, dtype="float32"))
+        assert np.array_equal(h0.get_value(), np.full((2, 3), 8, dtype="float32"))

@@ -17,6 +17,9 @@ from theanolab.scan.op import Scan
 from theanolab.scan.rewrites import _rebuild
 from theanolab.scan_module import until
 
+# These tests check the loops' CPU graphs (which Scan nodes the rewrites leave, the C loop).
+pytestmark = pytest.mark.cpu_graph
+
 RNG = np.random.default_rng(11)
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from theanolab.graph.basic import Apply, Variable, user_trace
 
-__all__ = ["Op", "Apply", "Variable"]
+__all__ = ["Op", "Apply", "Variable", "base_op"]
 
 
 class Op:
@@ -118,3 +118,11 @@ class Op:
     def infer_shape(self, node, input_shapes):
         """Symbolic output shapes from symbolic input shapes (tuples of scalars)."""
         raise NotImplementedError(f"{self} does not define infer_shape")
+
+
+def base_op(op):
+    """The op a node computes: ``op`` itself, or the op that a device wrapper (``GpuOp``) runs elsewhere.
+
+    For code asking *what* a node computes (which loop is a scan, which op to describe), not where.
+    """
+    return op.op if getattr(op, "runs_on_device", False) else op

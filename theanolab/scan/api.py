@@ -153,6 +153,14 @@ def _row_type(var):
     return TensorType(var.dtype, var.broadcastable[1:])
 
 
+def _host_type(var):
+    """The type of a state that starts as ``var``: a host tensor even when ``var`` lives on the GPU (the
+    placement rewrite decides where the loop runs, after the graph is built)."""
+    from theanolab.tensor.type import TensorType
+
+    return TensorType(var.dtype, var.broadcastable)
+
+
 def _tap_name(name, k):
     if name is None:
         return None
@@ -279,7 +287,7 @@ def _scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=Non
         if v not in non_seqs:
             non_seqs.append(v)
     seq_inner = [inner for _, inner in slices]
-    state_types = [initial.type if taps == [-1] else _row_type(initial) for initial, taps in state_specs]
+    state_types = [_host_type(initial) if taps == [-1] else _row_type(initial) for initial, taps in state_specs]
     for _ in range(2):  # a second call only when a state must be less broadcastable than its initial value
         taps_inner, (outputs, updates, condition) = _call_fn(fn, seq_inner, state_specs, state_types, non_seqs)
         if not out_specs:

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from theanolab.graph.op import base_op
+
 __all__ = ["ScanStep", "ScanCall", "ScanTrace", "ScanTraces", "traces_of", "recorder_for", "MAX_CALLS"]
 
 #: how many calls of one scan node are kept (the oldest are dropped).
@@ -67,7 +69,7 @@ class ScanTrace:
 
     def __init__(self, node):
         self.node = node
-        self.name = node.op.name
+        self.name = base_op(node.op).name
         self.calls = deque(maxlen=MAX_CALLS)
 
     @property
@@ -159,7 +161,7 @@ def traces_of(function):
 
     traces = ScanTraces()
     for node in function.maker.fgraph.toposort():
-        if isinstance(node.op, Scan):
+        if isinstance(base_op(node.op), Scan):
             if node.tag.get("scan_trace") is None:
                 node.tag.scan_trace = ScanTrace(node)
             traces.append(node.tag.scan_trace)

@@ -71,6 +71,7 @@ def place_on_gpu(fgraph, device):
             inputs = [crossings.on_host(var) if k in host_inputs else crossings.on_gpu(var)
                       for k, var in enumerate(node.inputs)]
             gpu_node = GpuOp.node_like(node, inputs)
+            gpu_node.tag = node.tag  # it takes over the node's annotations (a scan's iteration records)
             remember_implementation(gpu_node, run)
             fgraph.replace_all([(out, crossings.on_host(gpu_out)) for out, gpu_out in
                                 zip(node.outputs, gpu_node.outputs)], reason=REASON)

@@ -54,7 +54,8 @@ class GpuTensorType(TensorType):
         if device.is_device_array(data):
             if data.dtype != self.numpy_dtype:
                 if strict or not (allow_downcast or np.can_cast(data.dtype, self.numpy_dtype, "safe")):
-                    raise TypeError(f"{self} expects dtype {self.dtype}, got {data.dtype}")
+                    raise TypeError(f"{self} expects dtype {self.dtype}, got {data.dtype}: cast the data to "
+                                    f"{self.dtype} first, or set allow_input_downcast=True")
                 data = data.astype(self.dtype)
             self._check_shape(data)
             return data
@@ -154,6 +155,7 @@ class GpuOp(Op):
     """
 
     __props__ = ("op",)
+    runs_on_device = True  # see theanolab.graph.op.base_op
 
     def __init__(self, op):
         self.op = op
@@ -181,7 +183,11 @@ class GpuOp(Op):
         """``node`` computed on the GPU from ``inputs``: its outputs keep the exact types of ``node``'s
         (rewrites may have made them more specific than ``make_node`` would say)."""
         cls(node.op).make_node(*inputs)  # the op's own checks of the inputs
-        return Apply(cls(node.op), list(inputs), [_gpu_type(out.type).make_variable() for out in node.outputs])
+        outputs = []
+        for out in node.outputs:
+            outputs.append(_gpu_type(out.type).make_variable(out.name))
+            outputs[-1].tag.update(out.tag)  # the user's line that built it, for errors
+        return Apply(cls(node.op), list(inputs), outputs)
 
     def infer_shape(self, node, input_shapes):
         return self.op.infer_shape(node, input_shapes)
