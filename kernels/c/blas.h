@@ -166,8 +166,15 @@ typedef struct {
     char *scratch;
 } tl_operand;
 
+/* Scratch memory starting on a 64-byte boundary: BLAS reads a packed operand from aligned rows, and
+ * tl_gemv_peel then never splits it, whatever address malloc would have returned (so two functions
+ * packing the same operand compute it alike). Freed with free(). */
+static void *tl_scratch(int64_t bytes) {
+    return aligned_alloc(64, (size_t)((tl_max1(bytes) + 63) / 64 * 64));
+}
+
 static int tl_pack(tl_view v, int64_t isz, tl_operand *o) {
-    o->scratch = malloc((size_t)tl_max1(v.rows * v.cols * isz));
+    o->scratch = tl_scratch(v.rows * v.cols * isz);
     if (o->scratch == NULL) return 1;
     tl_copy(tl_view_contiguous(o->scratch, v.rows, v.cols, isz), v, isz);
     o->data = o->scratch;
@@ -208,7 +215,7 @@ static int tl_target_open(tl_target *t, tl_view out, const tl_view *z, const tl_
     t->at = out;
     t->scratch = NULL;
     if (!fits) {
-        t->scratch = malloc((size_t)tl_max1(out.rows * out.cols * isz));
+        t->scratch = tl_scratch(out.rows * out.cols * isz);
         if (t->scratch == NULL) return 1;
         t->at = tl_view_contiguous(t->scratch, out.rows, out.cols, isz);
     }
