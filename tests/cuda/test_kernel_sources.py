@@ -7,10 +7,19 @@ one multi-output Composite per case, and the MRG kernels.  nvcc costs seconds
 per run, so all of them go into ONE .cu file (the prelude and the shared
 headers have include guards, so each text after the first adds only its
 kernel).  Skipped where nvcc is not installed.
+
+The same text goes through NVRTC too, where its library is installed (the
+``nvidia-cuda-nvrtc-cu12`` wheel, or CuPy's CUDA toolkit): that is the
+compiler CuPy uses, and the only one defining ``__CUDACC_RTC__``, so it checks
+the prelude's branch for a compiler without system headers.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import glob
+import os
 import shutil
 import subprocess
 import sys
@@ -28,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "c"))
 import test_c_elemwise as table  # noqa: E402  (the C backend's op table: one table for both backends)
 
 NVCC = shutil.which("nvcc")
-pytestmark = pytest.mark.skipif(NVCC is None, reason="nvcc (the CUDA toolkit) is not installed")
 #: an architecture every CUDA 12 and 13 toolkit accepts; -diag-suppress 177: unused scalar.h helpers.
 NVCC_FLAGS = ["-c", "--gpu-architecture=sm_90", "-diag-suppress", "177"]
 
@@ -65,13 +73,51 @@ def _elementwise_sources():
     return sources
 
 
-def test_every_kernel_compiles_with_nvcc(tmp_path):
+def _all_kernels():
+    """Every generated kernel's translation unit, in one text."""
     sources = _elementwise_sources()
     assert len(sources) > 500, f"only {len(sources)} elementwise kernels rendered"
     sources.update(mrg_source(dtype) for dtype in ("float32", "float64"))
+    return "\n".join(sources.values())
+
+
+@pytest.mark.skipif(NVCC is None, reason="nvcc (the CUDA toolkit) is not installed")
+def test_every_kernel_compiles_with_nvcc(tmp_path):
     path = tmp_path / "kernels.cu"
-    path.write_text("\n".join(sources.values()))
+    path.write_text(_all_kernels())
     result = subprocess.run([NVCC, *NVCC_FLAGS, str(path), "-o", str(tmp_path / "kernels.o")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"nvcc refused the generated CUDA ({path}):\n{result.stderr[-5000:]}"
     assert (tmp_path / "kernels.o").stat().st_size > 0
+
+
+def _nvrtc_library():
+    """The path of libnvrtc (the pip wheel's, or the system's), or None."""
+    try:
+        import nvidia.cuda_nvrtc
+
+        found = glob.glob(os.path.join(list(nvidia.cuda_nvrtc.__path__)[0], "lib", "libnvrtc.so*"))
+        found = [path for path in found if ".alt." not in path]
+        if found:
+            return found[0]
+    except ImportError:
+        pass
+    return ctypes.util.find_library("nvrtc")
+
+
+NVRTC = _nvrtc_library()
+
+
+@pytest.mark.skipif(NVRTC is None, reason="NVRTC is not installed (pip install nvidia-cuda-nvrtc-cu12)")
+def test_every_kernel_compiles_with_nvrtc():
+    nvrtc = ctypes.CDLL(NVRTC)
+    program = ctypes.c_void_p()
+    assert nvrtc.nvrtcCreateProgram(ctypes.byref(program), _all_kernels().encode(), b"kernels.cu", 0, None, None) == 0
+    options = [b"--gpu-architecture=compute_90", b"--fmad=false"]  # CupyDevice.COMPILE_OPTIONS
+    status = nvrtc.nvrtcCompileProgram(program, len(options), (ctypes.c_char_p * len(options))(*options))
+    size = ctypes.c_size_t()
+    nvrtc.nvrtcGetProgramLogSize(program, ctypes.byref(size))
+    log = ctypes.create_string_buffer(size.value)
+    nvrtc.nvrtcGetProgramLog(program, log)
+    nvrtc.nvrtcDestroyProgram(ctypes.byref(program))
+    assert status == 0, f"NVRTC refused the generated CUDA:\n{log.value.decode()[-5000:]}"

@@ -145,3 +145,30 @@ def test_config_rejects_unknown_devices():
     with pytest.raises(ConfigError, match="'cpu', 'cuda' or 'cudaN'"):
         with change_flags(device="gpu2x"):
             pass
+
+
+def test_shapes_and_index_scalars_stay_on_the_host(simulated_gpu):
+    x = T.fmatrix("x")
+    i = T.lscalar("i")
+    f = theano.function([x, i], x.reshape((x.shape[0] * x.shape[1],))[i:] * 2)
+    # only x goes up: the reshape's shape and the slice's start are host integers, read without a transfer
+    assert [node.inputs[0].name for node in _ops(f, GpuFromHost)] == ["x"]
+    value = np.arange(6, dtype="float32").reshape(2, 3)
+    assert np.array_equal(f(value, 2), np.arange(2, 6) * 2)
+
+
+def test_mrg_streams_draw_the_cpu_numbers_on_the_gpu(simulated_gpu):
+    from theanolab.sandbox.rng_mrg import MRG_RandomStreams
+
+    def draws():
+        srng = MRG_RandomStreams(seed=234)
+        f = theano.function([], srng.uniform((3, 4), dtype="float32"))
+        return f, [f(), f()]
+
+    f, got = draws()
+    assert any(isinstance(node.op, GpuOp) for node in f.maker.fgraph.toposort())
+    assert [node.inputs[0].name for node in _ops(f, GpuFromHost)] == []  # the states live on the GPU
+    with change_flags(device="cpu"):
+        _, expected = draws()
+    for value, want in zip(got, expected):
+        assert np.array_equal(value, want)

@@ -173,10 +173,15 @@ class GpuOp(Op):
         return Apply(self, list(inputs), [_gpu_type(out.type).make_variable() for out in node.outputs])
 
     def perform(self, node, inputs, output_storage):
+        device = active_device()
         run = _runs.get(node)
         if run is None:
-            run = _runs[node] = implementation(node, active_device())
-        run(inputs, output_storage)
+            run = _runs[node] = implementation(node, device)
+        if device.index:  # kernels launch on CUDA's current device: make it this one (cuda1...)
+            with device.activate():
+                run(inputs, output_storage)
+        else:
+            run(inputs, output_storage)
 
     @classmethod
     def node_like(cls, node, inputs):

@@ -1,8 +1,8 @@
 """GPU implementation of ``mrg_uniform``: the kernel of :mod:`theanolab.backends.cuda.mrg`.
 
 The checks are ``mrg_uniform.perform``'s, in its order and with its
-messages, made before anything is allocated; only the size vector (a few
-integers) comes to the host, to allocate the sample.
+messages, made before anything is allocated; the size vector (a few
+integers, needed to allocate the sample) stays on the host.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _mrg_uniform(op, node, device):
 
     def run(inputs, output_cells):
         states, size = inputs
-        shape = _sample_shape(op, states, device.to_host(size))
+        shape = _sample_shape(op, states, size)
         states = xp.ascontiguousarray(states)
         streams = states.shape[0]
         new_states = xp.empty((streams, 6), dtype=xp.int32)
@@ -51,4 +51,5 @@ def _mrg_uniform(op, node, device):
         output_cells[0][0] = new_states
         output_cells[1][0] = sample
 
+    run.host_inputs = (1,)  # the size: read on the host to allocate the sample
     return run

@@ -12,10 +12,12 @@ A repeated index in a *set* keeps one of the values, as on the CPU, but on
 a GPU which one is not defined.
 
 Host integers.  Shapes, axes, split lengths and slice bounds are Python
-ints for the array module, but a GPU node gets all its inputs on the GPU.
-A constant one is read when the node is placed
-(:func:`~theanolab.backends.cuda.impls.support.host_reader`); a run-time one
-is copied back at each call, which synchronises (about 10 us on a GPU).
+ints for the array module, so these inputs are declared ``run.host_inputs``:
+the placement rewrite leaves them on the host (computed there, they never
+cross).  A constant one is read when the node is placed
+(:func:`~theanolab.backends.cuda.impls.support.host_reader`); one that does
+come from the GPU is copied back at each call, which synchronises (about
+10 us on a GPU).
 Integer-array indices are checked against the indexed length first (one
 more synchronisation unless the array is a constant), because CuPy wraps an
 out-of-range index where NumPy raises IndexError.
@@ -79,6 +81,7 @@ def reshape(op, node, device):
             raise ValueError(f"cannot reshape an array of shape {x.shape} (size {x.size}) into "
                              f"shape {shape}: {exc}") from None
 
+    run.host_inputs = (1,)
     return run
 
 
@@ -94,6 +97,7 @@ def specify_shape(op, node, device):
             raise ValueError(f"specify_shape: expected shape {expected}, got {x.shape}")
         output_cells[0][0] = x
 
+    run.host_inputs = (1,)
     return run
 
 
@@ -123,6 +127,12 @@ def _indexer(op, node, device, first):
             return _numpy_index(op.idx_list, values) + (Ellipsis,)
 
     return index, _bounds_check(op, node, first)
+
+
+def _scalar_indices(node, first):
+    """The positions of the scalar index inputs: the placement leaves them on the host (CuPy indexes
+    with Python integers; a 0-d device array would have to be read back)."""
+    return tuple(k for k in range(first, len(node.inputs)) if node.inputs[k].ndim == 0)
 
 
 def _array_axes(op, node, first):
@@ -176,6 +186,7 @@ def subtensor(op, node, device):
         check(inputs)
         output_cells[0][0] = inputs[0][index(inputs)]
 
+    run.host_inputs = _scalar_indices(node, 1)
     return run
 
 
@@ -214,6 +225,7 @@ def inc_subtensor(op, node, device):
             out[where] += y
         output_cells[0][0] = out
 
+    run.host_inputs = _scalar_indices(node, 2)
     return run
 
 
@@ -236,6 +248,7 @@ def alloc(op, node, device):
             raise ValueError(f"Alloc: cannot broadcast a value of shape {value.shape} to shape {shape}") from None
         output_cells[0][0] = out
 
+    run.host_inputs = tuple(range(1, len(node.inputs)))
     return run
 
 
@@ -250,6 +263,7 @@ def join(op, node, device):
         joined = xp.concatenate(tensors, axis=int(read_axis(axis)))
         output_cells[0][0] = as_output(xp, joined, out_dtype)
 
+    run.host_inputs = (0,)
     return run
 
 
@@ -271,4 +285,5 @@ def split(op, node, device):
         for cell, piece in zip(output_cells, pieces):
             cell[0] = piece
 
+    run.host_inputs = (1, 2)
     return run
