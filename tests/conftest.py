@@ -29,14 +29,25 @@ def raise_on_rewrite_errors():
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "cpu_graph: checks the graph compiled for the CPU (which CPU op a rewrite "
-                                       "produced, C kernels): runs with device=cpu even in a device=cuda pass")
+    config.addinivalue_line("markers", "cpu_only: checks CPU behaviour (which CPU op a rewrite produced, C kernels, "
+                                       "host shared values): runs with device=cpu even in a device=cuda pass")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def cpu_only_modules_on_the_cpu(request):
+    """A module marked ``cpu_only`` runs with device=cpu, its module-scoped fixtures included."""
+    marked = request.node.get_closest_marker("cpu_only") is not None
+    yield from _on_the_cpu(marked)
 
 
 @pytest.fixture(autouse=True)
-def cpu_graph_on_the_cpu(request):
-    """A ``cpu_graph`` test asserts the CPU graph's structure: under device=cuda its nodes would be GpuOps."""
-    if request.node.get_closest_marker("cpu_graph") is None:
+def cpu_only_tests_on_the_cpu(request):
+    """A ``cpu_only`` test asserts CPU behaviour: under device=cuda its nodes would be GpuOps."""
+    yield from _on_the_cpu(request.node.get_closest_marker("cpu_only") is not None)
+
+
+def _on_the_cpu(marked):
+    if not marked:
         yield
         return
     from theanolab.config import change_flags
@@ -46,16 +57,10 @@ def cpu_graph_on_the_cpu(request):
 
 
 #: folders whose tests all check CPU graphs: the CPU rewrites, and the C backend's kernels.
-_CPU_GRAPH_FOLDERS = ("rewriting", "c")
-
-
-#: ... except the rewrite record's tests, which hold on any device (and make shared variables at import).
-_ANY_DEVICE_FILES = ("test_history.py",)
+_CPU_ONLY_FOLDERS = ("rewriting", "c")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        path = str(item.fspath)
-        if os.path.basename(os.path.dirname(path)) in _CPU_GRAPH_FOLDERS and \
-                os.path.basename(path) not in _ANY_DEVICE_FILES:
-            item.add_marker(pytest.mark.cpu_graph)
+        if os.path.basename(os.path.dirname(str(item.fspath))) in _CPU_ONLY_FOLDERS:
+            item.add_marker(pytest.mark.cpu_only)

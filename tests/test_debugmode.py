@@ -89,7 +89,7 @@ def test_a_broken_rewrite_registered_in_the_optimizer_is_named():
         del optdb["stabilize"].entries["broken_log1p"]
 
 
-@pytest.mark.cpu_graph
+@pytest.mark.cpu_only
 def test_the_rule_that_made_the_value_wrong_is_named_even_when_another_rebuilt_the_node():
     x = T.dvector('x')
     f = function([x], T.exp(x), mode=_mode(broken_exp, commute_add))
@@ -101,7 +101,7 @@ def test_the_rule_that_made_the_value_wrong_is_named_even_when_another_rebuilt_t
     assert "created by rewrite 'commute_add'" in message
 
 
-@pytest.mark.cpu_graph
+@pytest.mark.cpu_only
 @pytest.mark.parametrize("copy", [False, True], ids=["function", "copy"])
 def test_a_difference_the_outputs_hide_is_caught_at_its_node(copy):
     x = T.dvector('x')

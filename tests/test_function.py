@@ -377,6 +377,7 @@ def test_pickle_shared_variable_alone():
 # --------------------------------------------------------------------------- shared values
 
 
+@pytest.mark.cpu_only
 def test_get_value_borrow():
     value = np.arange(3.0)
     s = shared(value)
@@ -389,6 +390,7 @@ def test_get_value_borrow():
     assert borrowed.get_value(borrow=True) is value
 
 
+@pytest.mark.cpu_only
 def test_set_value_borrow():
     s = shared(np.zeros(3))
     new = np.ones(3)

@@ -186,7 +186,7 @@ def test_pp_minimal_parentheses(build, expected):
     assert pprint.parentheses == "all"
 
 
-@pytest.mark.cpu_graph
+@pytest.mark.cpu_only
 def test_pp_of_lists_apply_nodes_graphs_and_functions():
     x, y = T.dscalars("x", "y")
     gy = T.grad(x ** 2, x)
@@ -418,7 +418,7 @@ def test_debugprint_shares_ids_between_calls():
     assert second == ["Sum{acc_dtype=float64} [id H] ''", " |Elemwise{add,no_inplace} [id B] ''"]
 
 
-@pytest.mark.cpu_graph
+@pytest.mark.cpu_only
 def test_debugprint_function_with_clients_and_updates():
     m, v, s, added, product = shared_graph()
     f = theanolab.function([m, v], [product, added.sum()], mode=NO_REWRITES, updates=[(s, s + 1)])
@@ -447,7 +447,7 @@ def test_debugprint_output_client():
     assert lines[0] == "Elemwise{add,no_inplace} [id A] ''   1 clients:[('output', ''), ('[id B]', 3)]"
 
 
-@pytest.mark.cpu_graph
+@pytest.mark.cpu_only
 def test_debugprint_storage():
     m, v, s, added, product = shared_graph()
     f = theanolab.function([m, v], product, mode=NO_REWRITES)

@@ -14,6 +14,7 @@ def profiled(**kwargs):
     return theanolab.function([x], [T.exp(x).sum(), T.log(x) * 2], **kwargs)
 
 
+@pytest.mark.cpu_only
 @pytest.mark.parametrize("linker", ["py", "c|py"])
 def test_every_node_is_timed_and_measured(linker):
     f = profiled(profile=True, mode=theanolab.Mode(linker=linker))
@@ -60,6 +61,7 @@ def test_checking_modes_refuse_profiling():
         profiled(profile=True, mode="DebugMode")
 
 
+@pytest.mark.cpu_only
 def test_errors_still_name_the_node_when_profiled():
     x = T.dvector("x")
     i = T.lscalar("i")

@@ -96,7 +96,7 @@ def test_a_failing_call_leaves_every_shared_variable_as_it_was(mode, case, faili
         np.testing.assert_allclose(var.get_value(), reference.get_value())
 
 
-@pytest.mark.cpu_graph
+@pytest.mark.cpu_only
 @pytest.mark.parametrize("mode", [BACKENDS["reference"], BACKENDS["mixed"]])
 def test_the_weight_is_still_updated_in_place_and_runs_last(mode):
     """The fix keeps the fast path: the shared weight is overwritten in place, by the last node.
@@ -109,7 +109,7 @@ def test_the_weight_is_still_updated_in_place_and_runs_last(mode):
     assert w.get_value(borrow=True) is memory
 
 
-@pytest.mark.cpu_graph
+@pytest.mark.cpu_only
 def test_only_a_node_that_can_run_last_may_overwrite_a_shared_variable():
     """The destroy handler refuses the in-place update when a node uses its result, or a second one."""
     f, _ = training_step(theanolab.Mode(linker="py", optimizer="fast_run"), lambda p: p["new_w"][p["i"]])

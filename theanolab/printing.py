@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from theanolab.graph.basic import Apply, Constant, Variable, io_toposort
 from theanolab.graph.fgraph import OUTPUT, FunctionGraph
+from theanolab.graph.op import base_op
 
 __all__ = [
     "ATOM", "Printed", "PPrinter", "OperatorPrinter", "FunctionPrinter", "DEFAULT_PRINTER",
@@ -75,6 +76,7 @@ def _inner_graph(op):
     Any op exposing both properties (JacobianRows, scan, fused composites) has
     its inner graph shown; inner input ``i`` stands for the node's input ``i``.
     """
+    op = base_op(op)  # a GPU node shows the graph of the op it runs
     inner_outputs = getattr(op, "inner_outputs", None)
     if inner_outputs is None:
         op = getattr(op, "scalar_op", None)  # Elemwise{Composite}: the composite's scalar graph

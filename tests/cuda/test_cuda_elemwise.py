@@ -146,6 +146,7 @@ def test_length_mismatch_has_the_reference_message(devices):
     assert str(gpu.value) == str(reference.value)
 
 
+@pytest.mark.cpu_only  # it reads the CPU graph's nodes
 def test_fused_fast_run_graph(devices):
     """The Composites that FAST_RUN's fusion builds (several outputs, constants inside) run as one kernel
     each: every Elemwise node of the compiled graph, fed the reference's values of its inputs."""

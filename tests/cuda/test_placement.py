@@ -127,7 +127,7 @@ def test_without_cupy_device_cuda_fails_with_one_clear_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_cupy)
     device_module._device.cache_clear()
     try:
-        with change_flags(device="cuda"):
+        with change_flags(device="cuda", gpu_simulator=False):
             with pytest.raises(DeviceUnavailable, match=r"needs CuPy.*theanolab\[cuda\]"):
                 theano.shared(np.ones(3))
             with change_flags(device_fallback=True), pytest.warns(UserWarning, match="running on the CPU"):

@@ -214,7 +214,7 @@ def test_reference_and_c_give_the_same_bits(dtype, layout, n_streams, size):
     np.testing.assert_array_equal(results[0][1].ravel(), expected)
 
 
-@pytest.mark.cpu_graph
+@pytest.mark.cpu_only
 @needs_c
 def test_c_kernel_runs_and_a_stream_continues_across_calls():
     srng_py, srng_c = MRG_RandomStreams(seed=99), MRG_RandomStreams(seed=99)

@@ -29,6 +29,9 @@ from theanolab.graph.rewriting import (
 from theanolab.printing import debugprint, pp
 from theanolab.tensor import math as tm
 
+# The records of CPU compilations (step counts, op names); its module fixtures compile on the CPU too.
+pytestmark = pytest.mark.cpu_only
+
 HERE = Path(__file__).resolve()
 PACKAGE = Path(theanolab.__file__).resolve().parent
 

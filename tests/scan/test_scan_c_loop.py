@@ -19,8 +19,8 @@ from theanolab.scan.op import Scan
 from theanolab.scan_module import until
 from theanolab.tensor.shared_randomstreams import RandomStreams
 
-# The C loop runs CPU graphs (cpu_graph: device=cpu even in a device=cuda pass).
-pytestmark = [pytest.mark.skipif(not build.compiler_available(), reason="no C compiler"), pytest.mark.cpu_graph]
+# The C loop runs CPU graphs (cpu_only: device=cpu even in a device=cuda pass).
+pytestmark = [pytest.mark.skipif(not build.compiler_available(), reason="no C compiler"), pytest.mark.cpu_only]
 
 RNG = np.random.default_rng(5)
 C_MODE = theanolab.Mode(linker="c|py", optimizer="fast_run")

@@ -72,7 +72,7 @@ def test_recorded_until_and_shared_values():
     assert float(total.get_value()) == 3.0
 
 
-@pytest.mark.cpu_graph
+@pytest.mark.cpu_only
 @pytest.mark.parametrize("mode, linker", [("FAST_COMPILE", "py"), (theanolab.Mode(linker="py"), "py")])
 def test_the_body_is_compiled_by_the_outer_mode(mode, linker):
     inputs, y = walk()

@@ -12,7 +12,7 @@ from theanolab.scan.op import Scan
 from theanolab.tensor.blas import Dot
 
 # These tests check the loops' CPU graphs (which Scan nodes the rewrites leave, the C loop).
-pytestmark = pytest.mark.cpu_graph
+pytestmark = pytest.mark.cpu_only
 
 RNG = np.random.default_rng(5)
 PUSHOUTS = ("scan_pushout_seqs", "scan_pushout_accumulators")

@@ -18,7 +18,7 @@ from theanolab.scan.rewrites import _rebuild
 from theanolab.scan_module import until
 
 # These tests check the loops' CPU graphs (which Scan nodes the rewrites leave, the C loop).
-pytestmark = pytest.mark.cpu_graph
+pytestmark = pytest.mark.cpu_only
 
 RNG = np.random.default_rng(11)
 

@@ -14,6 +14,7 @@ from theanolab.viz import TrainingMonitor, plot, plot2d
 from theanolab.viz.training import progress_line
 
 
+@pytest.mark.cpu_only
 def test_logistic_and_its_derivative_in_one_call():
     x = T.dscalar("x")
     result = plot(1 / (1 + T.exp(-x)), x, range=(-6, 6), points=61)

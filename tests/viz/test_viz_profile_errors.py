@@ -50,6 +50,7 @@ def failing():
     raise AssertionError("no error")
 
 
+@pytest.mark.cpu_only
 def test_error_view_highlights_the_failing_node():
     f, exc = failing()
     view = error_view(exc)

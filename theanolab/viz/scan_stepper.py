@@ -41,6 +41,7 @@ import re
 
 import numpy as np
 
+from theanolab.graph.op import base_op
 from theanolab.printing import to_dot
 from theanolab.viz.graphview import EDGE_FONT, FONT
 from theanolab.viz.render import render_svg
@@ -85,7 +86,7 @@ class ScanStepper:
             raise ValueError(f"scan_stepper: the scan {self.trace.name!r} recorded no iteration for these "
                              "inputs (n_steps was 0, or its backend does not record iterations)")
         self.node = self.trace.node
-        self.body = self.node.op.fgraph
+        self.body = base_op(self.node.op).fgraph
         all_steps = list(self.trace.steps)
         self.frames = _spread(len(all_steps), max_frames)
         self.steps = [all_steps[t] for t in self.frames]
@@ -130,7 +131,7 @@ class ScanStepper:
 
     def _trajectories(self, steps):
         """The states and per-step outputs over the loop (not the shared values or the until condition)."""
-        info = self.node.op.info
+        info = base_op(self.node.op).info
         plotted = list(steps[0].outputs)[:info.n_states + info.n_per_step]
         trajectories = {}
         for label in plotted:
