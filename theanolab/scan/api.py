@@ -23,6 +23,7 @@ value after the last step being in the returned ``updates``.
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -258,7 +259,27 @@ def _call_fn(fn, seq_inner, state_specs, state_types, non_seqs):
     for (initial, taps), state_type in zip(state_specs, state_types):
         taps_inner.append([state_type(_tap_name(initial.name, k)) for k in taps])
     args = list(seq_inner) + [v for taps in taps_inner for v in taps] + list(non_seqs)
+    _check_arity(fn, len(seq_inner), [len(taps) for taps in taps_inner], len(non_seqs))
     return taps_inner, _split_result(fn(*args))
+
+
+def _check_arity(fn, n_sequences, state_taps, n_non_sequences):
+    """A TypeError saying what scan passes, in order, when ``fn`` cannot take that many arguments."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin or C function: its own error will do
+        return
+    count = n_sequences + sum(state_taps) + n_non_sequences
+    try:
+        signature.bind(*range(count))
+    except TypeError as exc:
+        name = getattr(fn, "__name__", "fn")
+        raise TypeError(
+            f"scan calls fn with {count} argument(s), in this order: {n_sequences} sequence slice(s), "
+            f"{sum(state_taps)} previous value(s) of the {len(state_taps)} output(s) in outputs_info (one per "
+            f"tap), then {n_non_sequences} non-sequence(s); but {name}{signature} cannot take them ({exc}). "
+            "Give fn one parameter for each, or change sequences/outputs_info/non_sequences "
+            "(an output that fn does not read back has None in outputs_info).") from None
 
 
 def _check_state(i, state_type, out):
