@@ -706,3 +706,12 @@ def to_dot(obj, name="theanolab", styles=None, rankdir="TB", decorate=None, inne
     writer.emit(f"rankdir={_dot_quote(rankdir)};")
     writer.graph(outputs)
     return f"digraph {_dot_quote(name)} {{\n" + "".join(line + "\n" for line in writer.lines) + "}\n"
+
+
+def __getattr__(name):
+    """``theanolab.printing.Print``, Theano's path to the op (it lives with the tensor ops it watches)."""
+    if name == "Print":
+        from theanolab.tensor.debug_ops import Print
+
+        return Print
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
