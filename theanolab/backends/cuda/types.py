@@ -113,7 +113,7 @@ class GpuFromHost(Op):
         return Apply(self, [x], [_gpu_type(x.type).make_variable()])
 
     def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = active_device().to_device(inputs[0])
+        output_storage[0][0] = device_of(node).to_device(inputs[0])
 
     def infer_shape(self, node, input_shapes):
         return input_shapes
@@ -133,7 +133,7 @@ class HostFromGpu(Op):
         return Apply(self, [x], [_host_type(x.type).make_variable()])
 
     def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = active_device().to_host(inputs[0])
+        output_storage[0][0] = device_of(node).to_host(inputs[0])
 
     def infer_shape(self, node, input_shapes):
         return input_shapes
@@ -173,10 +173,10 @@ class GpuOp(Op):
         return Apply(self, list(inputs), [_gpu_type(out.type).make_variable() for out in node.outputs])
 
     def perform(self, node, inputs, output_storage):
-        device = active_device()
         run = _runs.get(node)
         if run is None:
-            run = _runs[node] = implementation(node, device)
+            run = _runs[node] = implementation(node, device_of(node))
+        device = device_of(node)
         if device.index:  # kernels launch on CUDA's current device: make it this one (cuda1...)
             with device.activate():
                 run(inputs, output_storage)
@@ -209,6 +209,16 @@ class GpuOp(Op):
 
 #: ``{GPU node: its run function}``, beside the graph (a run function is a closure: graphs stay picklable).
 _runs = weakref.WeakKeyDictionary()
+#: ``{GPU node or transfer: its device}``, fixed when it first runs (no flag lookups per call).
+_devices = weakref.WeakKeyDictionary()
+
+
+def device_of(node):
+    """The device ``node`` runs on: ``config.device``'s when the node first ran, the same ever after."""
+    device = _devices.get(node)
+    if device is None:
+        device = _devices[node] = active_device()
+    return device
 
 
 def remember_implementation(node, run):
