@@ -83,8 +83,8 @@ class mrg_uniform(Op):
         sample = TensorType(self.output_type.dtype, tuple(bool(n == 1) for n in known))()
         return Apply(self, [rstate, T.cast(size, "int64")], [rstate.type(), sample])
 
-    def perform(self, node, inputs, output_storage):
-        rstate, size = inputs
+    def sample_shape(self, rstate, size):
+        """The sample's shape and size, after checking the size and the states (every backend's checks)."""
         shape = tuple(int(n) for n in size)
         if len(shape) != self.output_type.ndim:
             raise ValueError(f"{self}: size {shape} does not have {self.output_type.ndim} entries")
@@ -95,6 +95,11 @@ class mrg_uniform(Op):
             raise ValueError(f"{self}: MRG draws are limited to 2**31 - 1 samples, {n} asked for")
         if rstate.ndim != 2 or rstate.shape[1] != 6 or rstate.shape[0] == 0:
             raise ValueError(f"{self}: the generator states must have shape (n_streams >= 1, 6), got {rstate.shape}")
+        return shape, n
+
+    def perform(self, node, inputs, output_storage):
+        rstate, size = inputs
+        shape, n = self.sample_shape(rstate, size)
         state = np.array(rstate, dtype=np.int32)  # a copy: the input states stay as they were
         sample = mrg31k3p.uniform_samples(state, n, self.output_type.dtype)
         output_storage[0][0] = state

@@ -83,6 +83,22 @@ def _value(expr, dtype):
     return Value(_converted(expr, dtype), dtype)
 
 
+def input_values(dtypes, flag_expression):
+    """The Values ``x0, x1, ...`` of a kernel's inputs, and the list of inputs whose "some element is
+    negative" flag the expressions asked for (filled while rendering; ``flag_expression(k)`` is the
+    kernel's C expression of input k's flag)."""
+    flagged = []
+
+    def flag_of(k):
+        def any_negative():
+            if k not in flagged:
+                flagged.append(k)
+            return flag_expression(k)
+        return any_negative if _kind(dtypes[k]) in "if" else None
+
+    return [Value(f"x{k}", dtype, flag_of(k)) for k, dtype in enumerate(dtypes)], flagged
+
+
 def cast(value, dtype):
     """``value`` as ``dtype``.
 

@@ -34,8 +34,6 @@ import functools
 import hashlib
 from typing import NamedTuple
 
-import numpy as np
-
 from theanolab.backends.c import scalar
 from theanolab.backends.cuda.sources import grid_stride_kernel, preamble
 
@@ -65,16 +63,7 @@ class ElementwiseParts(NamedTuple):
 @functools.lru_cache(maxsize=1024)
 def elementwise_parts(scalar_op, in_dtypes, out_dtypes):
     """The :class:`ElementwiseParts` of ``scalar_op`` on these dtypes, or None if it has no exact C."""
-    flagged = []
-
-    def flag_of(k):
-        def any_negative():
-            if k not in flagged:
-                flagged.append(k)
-            return f"neg{k}"
-        return any_negative if np.dtype(in_dtypes[k]).kind in "if" else None
-
-    args = [scalar.Value(f"x{k}", dtype, flag_of(k)) for k, dtype in enumerate(in_dtypes)]
+    args, flagged = scalar.input_values(in_dtypes, lambda k: f"neg{k}")
     outputs = [scalar.Value(f"y{j}", dtype) for j, dtype in enumerate(out_dtypes)]
     body = scalar.c_statements(scalar_op, args, outputs, scalar.name_source())
     if body is None:

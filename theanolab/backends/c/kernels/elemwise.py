@@ -61,15 +61,7 @@ def elemwise_source(scalar_op, in_dtypes, out_dtypes, openmp, minsize, single=()
 
     ``single``: the inputs that hold one element (see :func:`single_inputs`).
     """
-    scans = {}  # input index -> C expression of its "some element is negative" flag
-
-    def flag_of(k):
-        def any_negative():
-            scans[k] = f"flags[{k}]"
-            return scans[k]
-        return any_negative if np.dtype(in_dtypes[k]).kind in "if" else None
-
-    args = [scalar.Value(f"x{k}", dtype, flag_of(k)) for k, dtype in enumerate(in_dtypes)]
+    args, scans = scalar.input_values(in_dtypes, lambda k: f"flags[{k}]")
     outputs = [scalar.Value(f"y{j}", dtype) for j, dtype in enumerate(out_dtypes)]
     body = scalar.c_statements(scalar_op, args, outputs, scalar.name_source())
     if body is None:

@@ -11,25 +11,9 @@ import numpy as np
 
 from theanolab.backends.cuda.dispatch import cuda_impl
 from theanolab.backends.cuda.mrg import BLOCK, mrg_source
-from theanolab.random import mrg31k3p
 from theanolab.random.mrg import mrg_uniform
 
 __all__ = []
-
-
-def _sample_shape(op, states, size):
-    """The sample's shape, after the checks of ``perform``."""
-    shape = tuple(int(n) for n in size)
-    if len(shape) != op.output_type.ndim:
-        raise ValueError(f"{op}: size {shape} does not have {op.output_type.ndim} entries")
-    if min(shape, default=0) < 0:
-        raise ValueError(f"{op}: negative dimensions are not allowed (size {shape})")
-    n = int(np.prod(shape, dtype=np.int64))
-    if n > mrg31k3p.M1:
-        raise ValueError(f"{op}: MRG draws are limited to 2**31 - 1 samples, {n} asked for")
-    if states.ndim != 2 or states.shape[1] != 6 or states.shape[0] == 0:
-        raise ValueError(f"{op}: the generator states must have shape (n_streams >= 1, 6), got {states.shape}")
-    return shape
 
 
 @cuda_impl.register(mrg_uniform)
@@ -40,7 +24,7 @@ def _mrg_uniform(op, node, device):
 
     def run(inputs, output_cells):
         states, size = inputs
-        shape = _sample_shape(op, states, size)
+        shape, _ = op.sample_shape(states, size)
         states = xp.ascontiguousarray(states)
         streams = states.shape[0]
         new_states = xp.empty((streams, 6), dtype=xp.int32)
