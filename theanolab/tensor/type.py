@@ -44,7 +44,7 @@ class TensorType(Type):
         return np.dtype(self.dtype)
 
     def clone(self, dtype=None, broadcastable=None):
-        return TensorType(dtype or self.dtype, self.broadcastable if broadcastable is None else broadcastable)
+        return type(self)(dtype or self.dtype, self.broadcastable if broadcastable is None else broadcastable)
 
     # ------------------------------------------------------------------ values
 
@@ -141,7 +141,7 @@ class TensorType(Type):
         return type(self) is type(other) and self.dtype == other.dtype and self.broadcastable == other.broadcastable
 
     def __hash__(self):
-        return hash((TensorType, self.dtype, self.broadcastable))
+        return hash((type(self), self.dtype, self.broadcastable))
 
     def is_compatible(self, other):
         """A variable of ``other`` may replace one of ``self`` if it is at least as specific."""
@@ -155,13 +155,17 @@ class TensorType(Type):
     _PATTERN_NAMES = {(): "scalar", (False,): "vector", (False, True): "col",
                       (True, False): "row", (False, False): "matrix"}
 
-    def __str__(self):
-        if self.name:
-            return self.name
+    def pattern_name(self):
+        """``scalar``, ``vector``, ``row``, ``col``, ``matrix``, ``3D``..., or the pattern itself."""
         pattern = self._PATTERN_NAMES.get(self.broadcastable)
         if pattern is None:
             pattern = str(self.broadcastable) if any(self.broadcastable) else f"{self.ndim}D"
-        return f"TensorType({self.dtype}, {pattern})"
+        return pattern
+
+    def __str__(self):
+        if self.name:
+            return self.name
+        return f"TensorType({self.dtype}, {self.pattern_name()})"
 
     def __repr__(self):
         return str(self)

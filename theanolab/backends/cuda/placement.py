@@ -25,13 +25,11 @@ teaching layer shows where each node runs and which transfers were added.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 from theanolab.backends.cuda.device import current_device
-from theanolab.backends.cuda.types import (GpuFromHost, GpuOp, GpuTensorType, HostFromGpu, active_device,
-                                           gpu_from_host, host_from_gpu, implementation, is_on_gpu,
+from theanolab.backends.cuda.types import (GpuFromHost, GpuOp, HostFromGpu, active_device, gpu_from_host,
+                                           gpu_type_of, host_from_gpu, implementation, is_on_gpu,
                                            remember_implementation)
 from theanolab.graph.basic import Constant
 from theanolab.graph.fgraph import OUTPUT
@@ -76,23 +74,12 @@ def place_on_gpu(fgraph, device):
             fgraph.replace_all([(out, crossings.on_host(gpu_out)) for out, gpu_out in
                                 zip(node.outputs, gpu_node.outputs)], reason=REASON)
         elif not isinstance(node.op, _SHAPE_READERS):
-            changes = [(k, crossings.on_host(var)) for k, var in enumerate(node.inputs) if is_on_gpu(var)]
-            if changes:
-                with _step(fgraph, [(node.inputs[k], new) for k, new in changes]):
-                    for k, new in changes:
-                        fgraph.change_node_input(node, k, new, reason=REASON)
+            _change_inputs(fgraph, node, [crossings.on_host(var) for var in node.inputs])
     updated = {out: fgraph.inputs[inp] for out, inp in getattr(fgraph, "update_mapping", {}).items()}
-    changes = []
     on_device = getattr(fgraph, "outputs_on_device", False)
-    for index, var in enumerate(fgraph.outputs):
-        keep_on_gpu = on_device or (index in updated and is_on_gpu(updated[index]))
-        new = crossings.on_gpu(var) if keep_on_gpu else crossings.on_host(var)
-        if new is not var:
-            changes.append((index, new))
-    if changes:
-        with _step(fgraph, [(fgraph.outputs[index], new) for index, new in changes]):
-            for index, new in changes:
-                fgraph.change_node_input(OUTPUT, index, new, reason=REASON)
+    _change_inputs(fgraph, OUTPUT, [
+        crossings.on_gpu(var) if on_device or (index in updated and is_on_gpu(updated[index]))
+        else crossings.on_host(var) for index, var in enumerate(fgraph.outputs)])
 
 
 class _Crossings:
@@ -110,8 +97,7 @@ class _Crossings:
             return var.owner.inputs[0]
         if var not in self.to_gpu:
             if isinstance(var, Constant):
-                gpu_type = GpuTensorType(var.type.dtype, var.type.broadcastable)
-                self.to_gpu[var] = gpu_type.make_constant(self.device.to_device(var.data), name=var.name)
+                self.to_gpu[var] = gpu_type_of(var.type).make_constant(self.device.to_device(var.data), name=var.name)
             else:
                 self.to_gpu[var] = gpu_from_host(var)
         return self.to_gpu[var]
@@ -137,11 +123,16 @@ def _implementation_worth_moving(node, device):
     return implementation(node, device)
 
 
-@contextlib.contextmanager
-def _step(fgraph, pairs):
-    """Input changes recorded as one named step (``replace_all`` replaces every client; these change one)."""
-    fgraph.execute_callbacks("on_step_begin", REASON, pairs)
+def _change_inputs(fgraph, node, wanted):
+    """Make ``node``'s inputs (``OUTPUT``: the graph's outputs) the variables ``wanted``, as one named step of
+    the record (``replace_all`` would replace a variable for every client; this changes one client)."""
+    current = fgraph.outputs if node == OUTPUT else node.inputs
+    changes = [(k, new) for k, (old, new) in enumerate(zip(current, wanted)) if new is not old]
+    if not changes:
+        return
+    fgraph.execute_callbacks("on_step_begin", REASON, [(current[k], new) for k, new in changes])
     try:
-        yield
+        for k, new in changes:
+            fgraph.change_node_input(node, k, new, reason=REASON)
     finally:
         fgraph.execute_callbacks("on_step_end", REASON, True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from theanolab.backends.c.kernels.basic import C_TYPES
 from theanolab.backends.cuda.device import current_device
 from theanolab.backends.cuda.types import GpuTensorType
 from theanolab.compile.sharedvalue import shared_constructor
@@ -43,7 +42,7 @@ def gpu_tensor_constructor(value, name=None, strict=False, allow_downcast=None, 
         raise TypeError("config.device is 'cpu'")
     if not (isinstance(value, np.ndarray) or device.is_device_array(value)):
         raise TypeError(f"only arrays go to the GPU, not {type(value).__name__}")
-    if str(value.dtype) not in C_TYPES:
+    if value.dtype.kind not in "biuf" or value.dtype == np.float16:  # the kernels' dtypes (backends/c C_TYPES)
         raise TypeError(f"the GPU kernels do not handle {value.dtype}")
     gpu_type = GpuTensorType(value.dtype, shared_pattern(value, broadcastable))
     data = value if borrow and device.is_device_array(value) else device.to_device(value)

@@ -25,11 +25,11 @@ import numpy as np
 
 from theanolab.backends.cuda.device import DeviceUnavailable, current_device
 from theanolab.graph.basic import Apply
-from theanolab.graph.op import Op
+from theanolab.graph.op import Op, base_op
 from theanolab.tensor.type import TensorType
 
 __all__ = ["GpuTensorType", "GpuFromHost", "HostFromGpu", "GpuOp", "gpu_from_host", "host_from_gpu",
-           "is_on_gpu", "active_device"]
+           "gpu_type_of", "is_on_gpu", "active_device"]
 
 
 def active_device():
@@ -43,9 +43,6 @@ def active_device():
 
 class GpuTensorType(TensorType):
     """Arrays of ``dtype`` and pattern ``broadcastable`` in the memory of the active GPU."""
-
-    def clone(self, dtype=None, broadcastable=None):
-        return GpuTensorType(dtype or self.dtype, self.broadcastable if broadcastable is None else broadcastable)
 
     def filter(self, data, strict=False, allow_downcast=None):
         """A device array of this type: device arrays are checked, anything else is checked as a
@@ -79,14 +76,8 @@ class GpuTensorType(TensorType):
     def format_value(self, data):
         return super().format_value(self.to_host(data))
 
-    def __hash__(self):
-        return hash((GpuTensorType, self.dtype, self.broadcastable))
-
     def __str__(self):
-        pattern = self._PATTERN_NAMES.get(self.broadcastable)
-        if pattern is None:
-            pattern = str(self.broadcastable) if any(self.broadcastable) else f"{self.ndim}D"
-        return f"GpuArrayType<None>({self.dtype}, {pattern})"
+        return f"GpuArrayType<None>({self.dtype}, {self.pattern_name()})"
 
 
 def is_on_gpu(var):
@@ -94,7 +85,8 @@ def is_on_gpu(var):
     return isinstance(var.type, GpuTensorType)
 
 
-def _gpu_type(tensor_type):
+def gpu_type_of(tensor_type):
+    """The GPU version of a tensor type (same dtype and pattern)."""
     return GpuTensorType(tensor_type.dtype, tensor_type.broadcastable)
 
 
@@ -102,41 +94,42 @@ def _host_type(gpu_type):
     return TensorType(gpu_type.dtype, gpu_type.broadcastable)
 
 
-class GpuFromHost(Op):
-    """Copy a host array to the GPU."""
+class _Transfer(Op):
+    """A copy between host and GPU memory: ``copy`` names the device's method doing it."""
 
     __props__ = ()
+    copy = ""
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = getattr(device_of(node), self.copy)(inputs[0])
+
+    def infer_shape(self, node, input_shapes):
+        return input_shapes
+
+
+class GpuFromHost(_Transfer):
+    """Copy a host array to the GPU."""
+
+    copy = "to_device"
 
     def make_node(self, x):
         if not isinstance(x.type, TensorType) or is_on_gpu(x):
             raise TypeError(f"GpuFromHost expects a host tensor, got {x} of type {x.type}")
-        return Apply(self, [x], [_gpu_type(x.type).make_variable()])
-
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = device_of(node).to_device(inputs[0])
-
-    def infer_shape(self, node, input_shapes):
-        return input_shapes
+        return Apply(self, [x], [gpu_type_of(x.type).make_variable()])
 
     def __str__(self):
         return "GpuFromHost<None>"
 
 
-class HostFromGpu(Op):
+class HostFromGpu(_Transfer):
     """Copy a GPU array to the host (waits for the kernels computing it)."""
 
-    __props__ = ()
+    copy = "to_host"
 
     def make_node(self, x):
         if not is_on_gpu(x):
             raise TypeError(f"HostFromGpu expects a GPU tensor, got {x} of type {x.type}")
         return Apply(self, [x], [_host_type(x.type).make_variable()])
-
-    def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = device_of(node).to_host(inputs[0])
-
-    def infer_shape(self, node, input_shapes):
-        return input_shapes
 
     def __str__(self):
         return "HostFromGpu(gpuarray)"
@@ -170,13 +163,13 @@ class GpuOp(Op):
         node = self.op.make_node(*stand_ins)
         if list(node.inputs) != stand_ins:
             raise TypeError(f"{self.op} changed its inputs while being placed on the GPU")
-        return Apply(self, list(inputs), [_gpu_type(out.type).make_variable() for out in node.outputs])
+        return Apply(self, list(inputs), [gpu_type_of(out.type).make_variable() for out in node.outputs])
 
     def perform(self, node, inputs, output_storage):
+        device = device_of(node)
         run = _runs.get(node)
         if run is None:
-            run = _runs[node] = implementation(node, device_of(node))
-        device = device_of(node)
+            run = _runs[node] = implementation(node, device)
         if device.index:  # kernels launch on CUDA's current device: make it this one (cuda1...)
             with device.activate():
                 run(inputs, output_storage)
@@ -187,12 +180,13 @@ class GpuOp(Op):
     def node_like(cls, node, inputs):
         """``node`` computed on the GPU from ``inputs``: its outputs keep the exact types of ``node``'s
         (rewrites may have made them more specific than ``make_node`` would say)."""
-        cls(node.op).make_node(*inputs)  # the op's own checks of the inputs
+        op = cls(node.op)
+        op.make_node(*inputs)  # the op's own checks of the inputs
         outputs = []
         for out in node.outputs:
-            outputs.append(_gpu_type(out.type).make_variable(out.name))
+            outputs.append(gpu_type_of(out.type).make_variable(out.name))
             outputs[-1].tag.update(out.tag)  # the user's line that built it, for errors
-        return Apply(cls(node.op), list(inputs), outputs)
+        return Apply(op, list(inputs), outputs)
 
     def infer_shape(self, node, input_shapes):
         return self.op.infer_shape(node, input_shapes)
@@ -231,5 +225,4 @@ def implementation(node, device):
     from theanolab.backends.cuda.dispatch import cuda_impl, register_implementations
 
     register_implementations()
-    op = node.op.op if isinstance(node.op, GpuOp) else node.op
-    return cuda_impl(op, node, device)
+    return cuda_impl(base_op(node.op), node, device)

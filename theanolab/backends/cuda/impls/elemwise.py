@@ -2,8 +2,9 @@
 
 The kernel comes from :func:`theanolab.backends.cuda.elemwise.elementwise_parts`
 (the C backend's scalar statements as a CuPy elementwise kernel), compiled
-on the node's first run (the device caches it: placement asks about nodes that may never run).  The run function does what ``Elemwise.perform``
-does around the computation: Theano's length check (same message), the
+on the node's first run (the device caches it: placement asks about nodes
+that may never run).  The run function does what ``Elemwise.perform`` does
+around the computation: Theano's length check (same message), the
 broadcast output shape, fresh outputs, or the destroyed input itself for an
 in-place node (its type equals the output's, so its shape does too).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from theanolab.backends.cuda.dispatch import cuda_impl
-from theanolab.backends.cuda.elemwise import elementwise_parts, kernel_dtype
+from theanolab.backends.cuda.elemwise import elementwise_parts
 from theanolab.tensor.elemwise import Elemwise, _check_lengths
 
 __all__ = []

@@ -16,7 +16,7 @@ NumPy's generator has no GPU version) stays on the CPU.
 from __future__ import annotations
 
 from theanolab.backends.cuda.dispatch import cuda_impl
-from theanolab.backends.cuda.types import GpuTensorType
+from theanolab.backends.cuda.types import gpu_type_of
 from theanolab.graph.basic import clone_replace
 from theanolab.scan.op import Scan
 from theanolab.tensor.type import TensorType
@@ -29,8 +29,7 @@ def gpu_body(op, mode):
     from theanolab.compile.function import FunctionMaker
 
     inner = op.fgraph
-    stand_ins = [GpuTensorType(var.type.dtype, var.type.broadcastable).make_variable(var.name)
-                 for var in inner.inputs]
+    stand_ins = [gpu_type_of(var.type).make_variable(var.name) for var in inner.inputs]
     outputs = clone_replace(list(inner.outputs), dict(zip(inner.inputs, stand_ins)))
     maker = FunctionMaker(stand_ins, outputs, mode=mode, on_unused_input="ignore", outputs_on_device=True)
     cells = [[None] for _ in stand_ins]
