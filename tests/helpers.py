@@ -8,11 +8,26 @@ disagrees with its ``perform`` cannot pass.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 import theanolab
 from theanolab.tensor.shape import shape_i
+
+def once_per_suite(pass_name):
+    """Run a backend-independent test in one of ``scripts/test.sh``'s two passes only.
+
+    The script runs the suite twice, ``THEANOLAB_TEST_PASS=reference`` (linker=py) then
+    ``THEANOLAB_TEST_PASS=c``; a test whose result does not depend on the backend
+    (building the docs, driving a browser) runs in the pass named here and skips in
+    the other.  Run on its own (the variable unset), it always runs.
+    """
+    current = os.environ.get("THEANOLAB_TEST_PASS")
+    return pytest.mark.skipif(current is not None and current != pass_name,
+                              reason=f"backend-independent: runs once, in the {pass_name} pass of scripts/test.sh")
+
 
 FLOAT_DTYPES = ("float32", "float64")
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8")

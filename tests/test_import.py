@@ -67,3 +67,15 @@ def test_demo_rejects_bad_sizes(flag, value):
     done = demo(flag, value)
     assert done.returncode == 2
     assert f"{flag} must be at least 1" in done.stderr
+
+
+def test_theano_top_level_names_for_writing_ops():
+    """Theano's tutorial on extending Theano writes ``theano.Op``, ``theano.Apply`` and friends."""
+    import theanolab as theano
+    import theanolab.tensor as T
+    from theanolab.graph import basic, op, type as graph_type
+    assert (theano.Op, theano.Apply, theano.Variable, theano.Constant, theano.Type) == \
+        (op.Op, basic.Apply, basic.Variable, basic.Constant, graph_type.Type)
+    x = T.dmatrix('x')
+    assert theano.pprint(theano.dot(x, x)) == theano.pp(T.dot(x, x))
+    assert theano.Rop is theano.gradient.Rop and theano.Lop is theano.gradient.Lop

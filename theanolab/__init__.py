@@ -28,8 +28,13 @@ from theanolab.compile import (  # noqa: F401
     shared,
 )
 from theanolab import gradient  # noqa: F401
-from theanolab.gradient import grad  # noqa: F401
-from theanolab.printing import debugprint, pp  # noqa: F401
+from theanolab.gradient import Lop, Rop, grad  # noqa: F401
+from theanolab.graph.basic import Apply, Constant, Variable  # noqa: F401  (theano.Op etc., for writing ops)
+from theanolab.graph.fgraph import FunctionGraph  # noqa: F401
+from theanolab.graph.op import Op  # noqa: F401
+from theanolab.graph.type import Type  # noqa: F401
+from theanolab.printing import debugprint, pp, pprint  # noqa: F401
+from theanolab.tensor import dot  # noqa: F401
 from theanolab.scan import foldl, foldr, map, reduce, scan  # noqa: F401  (Theano's names; they shadow builtins)
 from theanolab import scan_module  # noqa: F401,E402  (theanolab.scan_module.until, as in Theano)
 from theanolab import random as _random  # noqa: F401  (registers shared(numpy.random.RandomState(...)))

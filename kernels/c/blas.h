@@ -154,7 +154,7 @@ static int tl_same(tl_view a, tl_view b) {
         && (a.rows <= 1 || a.rs == b.rs) && (a.cols <= 1 || a.cs == b.cs);
 }
 
-static int tl_out_of_memory(const char *op, char *error) {
+static int tl_blas_out_of_memory(const char *op, char *error) {
     snprintf(error, TL_ERROR_SIZE, "%s: out of memory for a scratch copy of an operand", op);
     return 1;
 }
@@ -452,10 +452,10 @@ static int tl_blas_gemm(const char *op, int64_t isz, const tl_array *z, double a
     if (tl_check_int(op, arrays, 3, error)) return 1;
     if (z != NULL) zv = tl_view_of(z, isz);
     if (tl_target_open(&t, tl_view_of(out, isz), z != NULL && beta != 0 ? &zv : NULL, reads, 2, 1, isz))
-        return tl_out_of_memory(op, error);
+        return tl_blas_out_of_memory(op, error);
     int failed = tl_gemm_views(t.at, alpha, reads[0], reads[1], beta, isz);
     tl_target_close(&t, isz);
-    return failed ? tl_out_of_memory(op, error) : 0;
+    return failed ? tl_blas_out_of_memory(op, error) : 0;
 }
 
 /* out = alpha * a @ x + beta * z, a a matrix (z NULL: beta is 0): Gemv, dot(matrix, vector);
@@ -470,10 +470,10 @@ static int tl_blas_gemv(const char *op, int64_t isz, const tl_array *z, double a
     if (tl_check_int(op, arrays, 3, error)) return 1;
     if (z != NULL) zv = tl_view_of(z, isz);
     if (tl_target_open(&t, tl_view_of(out, isz), z != NULL && beta != 0 ? &zv : NULL, reads, 2, 0, isz))
-        return tl_out_of_memory(op, error);
+        return tl_blas_out_of_memory(op, error);
     int failed = tl_gemv_views(t.at, alpha, reads[0], reads[1], beta, isz, bottom_up);
     tl_target_close(&t, isz);
-    return failed ? tl_out_of_memory(op, error) : 0;
+    return failed ? tl_blas_out_of_memory(op, error) : 0;
 }
 
 /* out = x @ a for a vector x and a matrix a: dot(vector, matrix), a^T @ x through gemv. */
@@ -484,10 +484,10 @@ static int tl_blas_vector_matrix(const char *op, int64_t isz, const tl_array *x,
     tl_target t;
     if (tl_check_aligned(op, x, a, error)) return 1;
     if (tl_check_int(op, arrays, 3, error)) return 1;
-    if (tl_target_open(&t, tl_view_of(out, isz), NULL, reads, 2, 0, isz)) return tl_out_of_memory(op, error);
+    if (tl_target_open(&t, tl_view_of(out, isz), NULL, reads, 2, 0, isz)) return tl_blas_out_of_memory(op, error);
     int failed = tl_gemv_views(t.at, 1, reads[0], reads[1], 0, isz, 0);
     tl_target_close(&t, isz);
-    return failed ? tl_out_of_memory(op, error) : 0;
+    return failed ? tl_blas_out_of_memory(op, error) : 0;
 }
 
 /* out = z + alpha * outer(x, y): Ger. */
@@ -498,10 +498,10 @@ static int tl_blas_ger(const char *op, int64_t isz, const tl_array *z, double al
     tl_target t;
     if (tl_check_update(op, z, x, y, x->shape[0], y->shape[0], error)) return 1;
     if (tl_check_int(op, arrays, 3, error)) return 1;
-    if (tl_target_open(&t, tl_view_of(out, isz), &zv, reads, 2, 1, isz)) return tl_out_of_memory(op, error);
+    if (tl_target_open(&t, tl_view_of(out, isz), &zv, reads, 2, 1, isz)) return tl_blas_out_of_memory(op, error);
     int failed = tl_ger_views(t.at, alpha, reads[0], reads[1], isz);
     tl_target_close(&t, isz);
-    return failed ? tl_out_of_memory(op, error) : 0;
+    return failed ? tl_blas_out_of_memory(op, error) : 0;
 }
 
 /* out (0-d) = x . y for vectors: dot(vector, vector). */
@@ -523,7 +523,7 @@ static int tl_blas_dot(const char *op, int64_t isz, const tl_array *x, const tl_
     }
     free(X.scratch);
     free(Y.scratch);
-    return failed ? tl_out_of_memory(op, error) : 0;
+    return failed ? tl_blas_out_of_memory(op, error) : 0;
 }
 
 #endif

@@ -598,3 +598,16 @@ def test_two_processes_building_one_bundle_at_once_run_the_compiler_once(compile
     assert sum(r["runs"] for r in results) == 1 and sum(r["disk"] for r in results) == 1
     bundles, links = bundle_entries(compiledir)
     assert len(bundles) == 1 and len(links) == 3 and leftovers(bundles[0]) == []
+
+
+def test_a_driver_and_a_blas_kernel_build_in_one_bundle(compiledir):
+    """A whole-function driver (whole.h) and a BLAS kernel (blas.h) share one C file in a bundle: the
+    headers must not define the same static function (they did: tl_out_of_memory), or every function
+    with a matrix product paid a failed bundle, then one compiler run per piece."""
+    A, B = T.dmatrices("A", "B")
+    before = counts()
+    f = theanolab.function([A, B], T.dot(A, B))
+    assert f.one_c_function
+    assert np.allclose(f(np.eye(2), np.ones((2, 3))), np.ones((2, 3)))
+    assert [info.status for info in store.entries("c") if info.status != "complete"] == []
+    assert delta(before)[0] <= 2  # the runtime and one bundle, built side by side

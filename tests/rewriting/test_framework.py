@@ -132,6 +132,13 @@ def test_node_rewriter_keeps_name_doc_and_source():
     assert named.name == "other_name"
 
 
+def test_node_rewriter_typed_at_a_prompt_has_no_source():
+    namespace = {}
+    exec(compile("def typed(fgraph, node):\n    return None\n", "<stdin>", "exec"), namespace)  # noqa: S102
+    rule = node_rewriter([tm.neg.op])(namespace["typed"])
+    assert rule.name == "typed" and rule.source is None
+
+
 @pytest.mark.parametrize("style", ["list", "dict"])
 def test_node_rewriter_returns_list_or_dict(style):
     @node_rewriter([tm.exp.op])

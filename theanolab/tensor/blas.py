@@ -7,15 +7,15 @@ vector and matrix . matrix a matrix.  Its ``perform`` is ``np.dot`` itself
 BLAS rewrites (:mod:`theanolab.tensor.rewriting.blas`) replace it by the
 BLAS-shaped ops defined at the end of this module:
 
-============  ==========================================  ==================
-op            computes                                    made from
-============  ==========================================  ==================
+============  ===========================================  ==================
+op            computes                                     made from
+============  ===========================================  ==================
 Gemm          ``beta * z + alpha * dot(x, y)`` (matrices)  ``z + a * dot``
 Gemv          ``beta * z + alpha * dot(A, x)`` (A matrix)  ``z + a * dot``
 Ger           ``z + alpha * outer(x, y)``                  ``z + a * outer``
 Dot22         ``dot(x, y)`` (two matrices)                 any matrix ``dot``
 Dot22Scalar   ``a * dot(x, y)`` (two matrices)             ``a * dot``
-============  ==========================================  ==================
+============  ===========================================  ==================
 
 Their inputs are in Theano's order (``Gemm(z, alpha, x, y, beta)``,
 ``Dot22Scalar(x, y, a)``), so graphs print as Theano prints them.  The

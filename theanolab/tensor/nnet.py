@@ -58,7 +58,7 @@ def _stable_softplus(x):
 
 
 class ScalarSoftplus(FloatOp):
-    """``log(1 + exp(x))``, exact for large |x| of either sign (softplus(1000) is 1000)."""
+    """``log(1 + exp(x))``, exact for large ``|x|`` of either sign (softplus(1000) is 1000)."""
 
     name = "softplus"
     nfunc = staticmethod(_stable_softplus)
@@ -71,7 +71,7 @@ scalar_sigmoid, scalar_softplus = ScalarSigmoid(), ScalarSoftplus()
 sigmoid = elemwise_function(scalar_sigmoid, "sigmoid",
                             "The logistic function ``1 / (1 + exp(-x))``, elementwise.")
 softplus = elemwise_function(scalar_softplus, "softplus",
-                             "``log(1 + exp(x))`` elementwise, stable for large |x|.")
+                             "``log(1 + exp(x))`` elementwise, stable for large ``|x|``.")
 
 
 def relu(x, alpha=0):

@@ -57,10 +57,13 @@ class Rewriter:
 
 
 def _source_of(obj):
+    """``(file, line)`` of a rule's definition, or None for one typed at a prompt (no file to point to)."""
     try:
         filename = inspect.getsourcefile(obj)
         _, line = inspect.getsourcelines(obj)
     except (TypeError, OSError):
+        return None
+    if not filename:
         return None
     return (os.path.relpath(filename, os.path.dirname(os.path.dirname(os.path.dirname(__file__)))), line)
 
