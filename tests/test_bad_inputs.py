@@ -206,6 +206,8 @@ MISUSES = [
      ['"v"', "float64", "float32", "allow_input_downcast"]),
     ("inexact Python floats into float32", lambda: float32_vector()[1]([94.2]), TypeError,
      ['"v"', "94.2", "94.19999694824219", "allow_input_downcast"]),
+    ("inexact float into an unnamed float32 input", lambda: (lambda v: function([v], v * 2)([0.1]))(T.fvector()),
+     TypeError, ["(an unnamed TensorType(float32, vector))", "index 0", "allow_input_downcast"]),
     # Theano takes a Python float into a float32 input only when floatX is float32 (or it is exact).
     ("inexact Python float into fscalar", lambda: float32_scalar()(94.2), TypeError,
      ['"s"', "94.2", "allow_input_downcast"]),
@@ -370,6 +372,7 @@ def test_unused_input_warn_and_ignore(mode):
     relevant = [w for w in caught if issubclass(w.category, UnusedInputWarning)]
     if mode == "warn":
         assert len(relevant) == 1 and "unused_y" in str(relevant[0].message)
+        assert "To make this warning an error pass on_unused_input='raise'" in str(relevant[0].message)
     else:
         assert not relevant
     assert float(f(3.0, 100.0)) == 6.0

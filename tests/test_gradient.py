@@ -173,8 +173,65 @@ def test_rop_errors():
     with pytest.raises(ValueError, match="eval point"):
         Rop(x * 2, x, T.dmatrix('m'))
     y = T.dvector('y')
-    with pytest.raises(DisconnectedInputError):
-        Rop(y * 2, x, v)
+    # As in Theano: an input outside wrt, or a shape (no derivative), has no direction to return.
+    for out in (y, x.shape):
+        with pytest.raises(DisconnectedInputError, match="not computed from"):
+            Rop(out, x, v)
+    np.testing.assert_array_equal(evaluate([y], Rop(y, x, v, disconnected_outputs="ignore"), [1.0, 2.0]), [0, 0])
+
+
+def test_rop_of_an_expression_without_wrt_is_zero():
+    """Theano returns zeros (no DisconnectedInputError) when the output is computed without wrt."""
+    x, v, y = T.dvectors('x', 'v', 'y')
+    jv = Rop(y * 2, x, v)
+    assert function([y], jv)([1.0, 2.0]).tolist() == [0.0, 0.0]
+    # Through a shape no direction flows, and what is computed from it alone moves by zero.
+    assert evaluate([x, v], Rop(x.shape[0] * 2.0, x, v), [1.0, 2.0, 3.0], [1.0, 1.0, 1.0]) == 0.0
+    got = evaluate([x, v], Rop(x * T.arange(x.shape[0]), x, v), [1.0, 2.0, 3.0], [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(got, [0.0, 1.0, 2.0])
+
+
+def test_rop_tutorial_example():
+    """The Theano tutorial's R-operator example runs unchanged, without on_unused_input."""
+    W, V = T.dmatrices('W', 'V')
+    x = T.dvector('x')
+    y = T.dot(x, W)
+    JV = T.Rop(y, W, V)
+    assert theano.pp(JV) == "((fill(x, 0.0) \\dot W) + (x \\dot V))"  # Theano's graph: x gets a zero direction
+    f = theano.function([W, V, x], JV)
+    np.testing.assert_array_equal(f([[1, 1], [1, 1]], [[2, 2], [2, 2]], [0, 1]), [2.0, 2.0])
+    # Lop is unchanged: v J needs only v and x, and listing W is an error (as in Theano).
+    v = T.dvector('v')
+    VJ = T.Lop(y, W, v)
+    np.testing.assert_array_equal(theano.function([v, x], VJ)([2, 2], [0, 1]), [[0, 0], [2, 2]])
+    with pytest.raises(theano.compile.UnusedInputError):
+        theano.function([W, v, x], VJ)
+
+
+S_VALUE = np.array([0.5, -2.0, 3.0])
+SHARED = theano.shared(S_VALUE, name='s')
+X, Y, V_POINT = T.dvectors('x', 'y', 'v')
+
+# (case, expression, wrt, the inputs a function must list, d expression / d wrt at x, y as NumPy)
+ROP_ZERO_DIRECTION_CASES = [
+    ("product: y is used", lambda: X * Y, X, [X, Y, V_POINT], lambda x, y: y),
+    ("exp times a shared variable", lambda: T.exp(X) * SHARED, X, [X, V_POINT], lambda x, y: np.exp(x) * S_VALUE),
+    ("w.r.t. the shared variable", lambda: T.exp(X) * SHARED + T.tanh(Y), SHARED, [X, Y, V_POINT],
+     lambda x, y: np.exp(x)),
+    ("chain with a constant", lambda: T.tanh(X * Y + 2.0) / Y, X, [X, Y, V_POINT],
+     lambda x, y: 1 - np.tanh(x * y + 2.0) ** 2),
+    ("integer operand", lambda: X * T.cast(Y, 'int64'), X, [X, Y, V_POINT],
+     lambda x, y: y.astype('int64')),
+]
+
+
+@pytest.mark.parametrize("case, build, wrt, inputs, derivative", ROP_ZERO_DIRECTION_CASES,
+                         ids=[c[0] for c in ROP_ZERO_DIRECTION_CASES])
+def test_rop_through_elementwise_ops_gives_other_inputs_a_zero_direction(case, build, wrt, inputs, derivative):
+    x_value, y_value, v_value = np.array([0.3, -1.2, 2.0]), np.array([1.5, 2.5, -0.5]), np.array([1.0, -2.0, 0.25])
+    f = function(inputs, Rop(build(), wrt, V_POINT))  # no on_unused_input: each listed input is used
+    values = {X: x_value, Y: y_value, V_POINT: v_value}
+    np.testing.assert_allclose(f(*[values[i] for i in inputs]), derivative(x_value, y_value) * v_value)
 
 
 # --------------------------------------------------------------------------- jacobian and hessian

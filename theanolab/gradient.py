@@ -324,40 +324,65 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
     """Jacobian-vector product: the Jacobian of ``f`` w.r.t. ``wrt`` times ``eval_points``.
 
     Forward mode: each node's ``R_op`` maps its inputs' directions to its
-    outputs' directions.
+    outputs' directions.  As in Theano, what does not depend on ``wrt`` (an
+    input not in ``wrt``, a shared variable, a constant, a value computed
+    from those only or from ``wrt`` only through its shape) has the
+    direction zero, not none: w.r.t. ``W``, the R_op of ``dot(x, W)`` is
+    ``dot(zeros_like(x), W) + dot(x, V)``, so the result keeps every input
+    of ``f`` and a function computing it must list them all (Theano's
+    tutorial relies on this).  The optimizer removes the zero terms.
+    Theano reaches the zero of a computed value by running R_op over zeros
+    through the nodes above it; ``zeros_like(value)`` is the same number
+    without asking ops that never see ``wrt`` for an R_op.
+
+    >>> import theanolab, theanolab.tensor as T
+    >>> W, V, x = T.dmatrix('W'), T.dmatrix('V'), T.dvector('x')
+    >>> JV = T.Rop(T.dot(x, W), W, V)
+    >>> theanolab.function([W, V, x], JV)([[1, 1], [1, 1]], [[2, 2], [2, 2]], [0, 1]).tolist()
+    [2.0, 2.0]
     """
     from theanolab.tensor.basic import zeros_like
+    from theanolab.tensor.type import TensorType
     from theanolab.tensor.variable import as_tensor_variable
 
     single = not isinstance(f, (list, tuple))
     f_list, wrt_list, points = _as_list(f), _as_list(wrt), _as_list(eval_points)
     if len(wrt_list) != len(points):
         raise ValueError(f"Rop: {len(wrt_list)} wrt variables but {len(points)} eval_points")
-    directions = {}
+    directions = {}  # wrt and what depends on it; None where an op gives no direction (a shape)
     for var, point in zip(wrt_list, points):
         point = as_tensor_variable(point)
         if point.ndim != var.ndim:
             raise ValueError(f"Rop: the eval point of {var} must have {var.ndim} dimensions, got {point.ndim}")
         directions[var] = point
+    zeros = {}  # what does not depend on wrt: zeros of its type (none for random states and the like)
+
+    def direction(var):
+        if var in directions:
+            return directions[var]
+        if var not in zeros:
+            zeros[var] = zeros_like(var) if isinstance(var.type, TensorType) else None
+        return zeros[var]
+
     for node in io_toposort(wrt_list, f_list):
-        in_points = [directions.get(i) for i in node.inputs]
-        if all(p is None for p in in_points):
-            continue
+        if all(directions.get(i) is None for i in node.inputs):
+            continue  # no direction reaches it (only zeros, or none through a shape): its outputs' is zero
+        in_points = [direction(i) for i in node.inputs]
         try:
             out_points = node.op.R_op(list(node.inputs), in_points)
         except NotImplementedError:
             raise NotImplementedError(f"Rop: {node.op} does not define R_op (needed for {node})") from None
-        for out, point in zip(node.outputs, out_points):
-            if point is not None:
-                directions[out] = point
+        directions.update(zip(node.outputs, out_points))
     results = []
     for out in f_list:
-        if out in directions:
-            results.append(directions[out])
-        elif disconnected_outputs == "raise":
-            raise DisconnectedInputError(f"Rop: {out} does not depend on any of {wrt_list}")
-        else:
-            results.append(zeros_like(out))
+        point = direction(out) if out in directions or out.owner is not None else None
+        if point is None:
+            if disconnected_outputs == "raise":
+                raise DisconnectedInputError(
+                    f"Rop: {out} is not computed from any of {wrt_list}, or only through an operation "
+                    "with no derivative (such as a shape)")
+            point = zeros_like(out)
+        results.append(point)
     return results[0] if single else results
 
 

@@ -155,3 +155,14 @@ def test_python_dash_m_entry_point(compiledir):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("3 compiled modules in ") and "Sum{axis=0}" in result.stdout
+
+
+def test_a_reader_that_stops_early_is_no_error(compiledir):
+    """``python -m theanolab.cache list | head -1``: the closed pipe ends the listing quietly."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               THEANOLAB_FLAGS=f"compiledir={compiledir}")
+    listing = subprocess.Popen([sys.executable, "-m", "theanolab.cache", "list"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    listing.stdout.close()  # the reader is gone before the first line is written
+    assert listing.wait(timeout=120) == 0
+    assert b"Traceback" not in listing.stderr.read()

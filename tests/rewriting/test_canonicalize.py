@@ -24,6 +24,7 @@ from theanolab.graph.rewriting.db import RewriteGroup
 from theanolab.scalar.basic import Cast
 from theanolab.tensor import math as tm
 from theanolab.tensor.basic import Alloc
+from theanolab.tensor.blas import BatchedDot, Dot, Dot22
 from theanolab.tensor.elemwise import DimShuffle, Elemwise
 from theanolab.tensor.reduce import CAReduce, MaxAndArgmax
 from theanolab.tensor.rewriting import canonicalize as canon
@@ -152,6 +153,10 @@ CASES = [
      [random_array((3, 4), "int8")], lambda f: scalar_ops(f) == ["Cast{float64}"]),
     ("max_without_argmax", [x], lambda: x.max(axis=0),
      [MATRICES[0]], lambda f: [type(n.op) for n in f.maker.fgraph.toposort()] == [CAReduce]),
+    ("dot_of_zeros", [x, y], lambda: T.dot(T.zeros_like(x), y.T),
+     MATRICES[:2], lambda f: not any(isinstance(n.op, (Dot, Dot22)) for n in f.maker.fgraph.toposort())),
+    ("dot_of_zeros", [x, y], lambda: T.dot(x, T.zeros_like(y).T) + T.dot(x, y.T),
+     MATRICES[:2], lambda f: sum(isinstance(n.op, (Dot, Dot22)) for n in f.maker.fgraph.toposort()) == 1),
 ]
 
 
@@ -236,6 +241,32 @@ def test_seed_gradient_of_x_squared_prints_two_times_x():
     assert pp(f.maker.env.outputs[0]) == "(2.0 * x)"
     assert len(f.maker.fgraph.apply_nodes) == 1
     assert f(4) == 8.0 and f(94.2) == pytest.approx(188.4)
+
+
+# ----------------------------------------------------------------------------- dot of zeros (what Rop leaves)
+
+# (shape of a, shape of b, the operand that is zeros_like), empty products included
+DOT_OF_ZEROS = [((4,), (4,), 0), ((3, 4), (4,), 1), ((4,), (4, 2), 0), ((3, 4), (4, 2), 1), ((0, 3), (3, 2), 0),
+                ((2, 0), (0, 3), 1), ((0,), (0,), 0), ((3,), (3, 0), 1), ((2, 3, 4), (2, 4, 5), 0)]
+
+
+@pytest.mark.parametrize("dtype, a_shape, b_shape, zero", [("float64", *c) for c in DOT_OF_ZEROS]
+                         + [(dtype, (3, 4), (4, 2), 0) for dtype in ("int32", "float32")], ids=str)
+def test_dot_of_zeros_is_zeros_of_the_product_shape(dtype, a_shape, b_shape, zero):
+    a, b = (T.TensorType(dtype, (False,) * len(shape))(name) for name, shape in (("a", a_shape), ("b", b_shape)))
+    operands = [a, b]
+    operands[zero] = T.zeros_like(operands[zero])
+    product = T.batched_dot if len(a_shape) == 3 else T.dot
+    with change_flags(on_opt_error="raise"):
+        rewritten = theanolab.function([a, b], product(*operands), mode=REWRITE)
+    values = [random_array(a_shape, dtype), random_array(b_shape, dtype)]
+    values_with_zeros = [np.zeros_like(v) if k == zero else v for k, v in enumerate(values)]
+    expected = np.matmul(*values_with_zeros) if len(a_shape) == 3 else np.dot(*values_with_zeros)
+    got = rewritten(*values)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    assert "dot_of_zeros" in fired(rewritten)
+    assert not any(isinstance(n.op, (Dot, Dot22, BatchedDot)) for n in rewritten.maker.fgraph.toposort())
 
 
 # ----------------------------------------------------------------------------- dtype, shape and structure details

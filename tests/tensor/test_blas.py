@@ -8,7 +8,8 @@ from helpers import check_infer_shape, random_array
 import theanolab
 import theanolab.tensor as T
 from theanolab.gradient import Rop, grad, verify_grad
-from theanolab.tensor.blas import BatchedDot, Dot
+from theanolab.graph.fgraph import MissingInputError
+from theanolab.tensor.blas import BatchedDot, Dot, Dot22, Dot22Scalar, Gemm, Gemv, Ger
 
 
 def symbolic(dtype, ndim, name=None):
@@ -169,8 +170,41 @@ def test_rop_matches_the_product_rule(a_shape, b_shape):
     out = T.dot(a, b)
     both = theanolab.function([a, b, va, vb], Rop(out, [a, b], [va, vb]))(*values)
     np.testing.assert_allclose(both, np.dot(va_value, b_value) + np.dot(a_value, vb_value))
-    only_b = theanolab.function([a, vb], Rop(out, b, vb))(a_value, vb_value)
-    np.testing.assert_allclose(only_b, np.dot(a_value, vb_value))
+    # As in Theano, a (not in wrt) has the direction zero: dot(zeros_like(a), b) + dot(a, vb) uses b too.
+    only_b = Rop(out, b, vb)
+    np.testing.assert_allclose(theanolab.function([a, b, vb], only_b)(a_value, b_value, vb_value),
+                               np.dot(a_value, vb_value))
+    with pytest.raises(MissingInputError):
+        theanolab.function([a, vb], only_b)
+
+
+PRODUCT_OPS = (Dot, BatchedDot, Dot22, Dot22Scalar, Gemm, Gemv, Ger)
+
+# The optimized Rop of a product: the zero direction's product is gone (rule dot_of_zeros).
+ROP_OF_DOT = [
+    ("tutorial: vector.matrix w.r.t. the matrix", (2,), (2, 2), "b"),
+    ("matrix.vector w.r.t. the vector", (3, 4), (4,), "b"),
+    ("matrix.matrix w.r.t. the first", (3, 4), (4, 2), "a"),
+    ("empty rows", (0, 3), (3, 2), "b"),
+    ("empty inner", (2, 0), (0, 3), "a"),
+]
+
+
+@pytest.mark.parametrize("case, a_shape, b_shape, wrt", ROP_OF_DOT, ids=[c[0] for c in ROP_OF_DOT])
+def test_optimized_rop_of_dot_computes_one_product(case, a_shape, b_shape, wrt):
+    rng = np.random.default_rng(11)
+    a, b = symbolic("float64", len(a_shape), "a"), symbolic("float64", len(b_shape), "b")
+    point_shape = a_shape if wrt == "a" else b_shape
+    v = symbolic("float64", len(point_shape), "v")
+    a_value, b_value, v_value = (random_array(s, "float64", rng) for s in (a_shape, b_shape, point_shape))
+    f = theanolab.function([a, b, v], Rop(T.dot(a, b), a if wrt == "a" else b, v))
+    expected = np.dot(v_value, b_value) if wrt == "a" else np.dot(a_value, v_value)
+    got = f(a_value, b_value, v_value)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected)
+    assert "dot_of_zeros" in f.maker.rewrite_history.rewrites_used()
+    products = [n for n in f.maker.fgraph.toposort() if isinstance(n.op, PRODUCT_OPS)]
+    assert len(products) == 1, theanolab.printing.debugprint(f, file="str")
 
 
 def test_rop_agrees_with_the_jacobian():

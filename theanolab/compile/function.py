@@ -259,13 +259,13 @@ class FunctionMaker:
                 continue
             message = (
                 f"function was asked to compute outputs from inputs, but the input at index {index} "
-                f"({var}) is not part of the graph needed to compute the outputs. To make this "
-                "error a warning pass on_unused_input='warn' to function; to disable it, "
-                "on_unused_input='ignore'."
+                f"({var}) is not part of the graph needed to compute the outputs. "
             )
             if on_unused_input == "raise":
-                raise UnusedInputError(message)
-            warnings.warn(message, UnusedInputWarning, stacklevel=4)
+                raise UnusedInputError(message + "To make this error a warning pass on_unused_input='warn' "
+                                       "to function; to disable it, on_unused_input='ignore'.")
+            warnings.warn(message + "To make this warning an error pass on_unused_input='raise' to function; "
+                          "to disable it, on_unused_input='ignore'.", UnusedInputWarning, stacklevel=4)
 
     @staticmethod
     def _shared_inputs(explicit_vars, graph_outputs, update_targets):
@@ -550,9 +550,8 @@ def _filter_argument(container, value, spec, index, function):
         return container.type.filter(value, strict=spec.strict, allow_downcast=spec.allow_downcast)
     except (TypeError, ValueError) as exc:
         where = f" to {function._signature()}" if function is not None else ""
-        raise TypeError(
-            f'Bad input argument with name "{spec.name}"{where} at index {index} (0-based): {exc}'
-        ) from None
+        named = f'with name "{spec.name}"' if spec.name is not None else f"(an unnamed {spec.variable.type})"
+        raise TypeError(f"Bad input argument {named}{where} at index {index} (0-based): {exc}") from None
 
 
 def _outputs_that_may_alias(fgraph, n_outputs):

@@ -131,15 +131,15 @@ def _check_division_as_written(answer):
 
 def _double_op():
     import theanolab.tensor as T
-    from theanolab.graph.op import Apply, Op
+    import theanolab as theano
 
-    class Double(Op):
+    class Double(theano.Op):
         """Doubles a tensor, writing the result into a new array."""
         __props__ = ()
 
         def make_node(self, x):
             x = T.as_tensor_variable(x)
-            return Apply(self, [x], [x.type()])
+            return theano.Apply(self, [x], [x.type()])
 
         def perform(self, node, inputs, output_storage):
             (x,) = inputs
@@ -152,14 +152,14 @@ def _double_op():
 
 def _double_in_place():
     import theanolab.tensor as T
-    from theanolab.graph.op import Apply, Op
+    import theanolab as theano
 
-    class Double(Op):
+    class Double(theano.Op):
         __props__ = ()
 
         def make_node(self, x):
             x = T.as_tensor_variable(x)
-            return Apply(self, [x], [x.type()])
+            return theano.Apply(self, [x], [x.type()])
 
         def perform(self, node, inputs, output_storage):
             (x,) = inputs
@@ -171,14 +171,14 @@ def _double_in_place():
 
 def _double_in_single_precision():
     import theanolab.tensor as T
-    from theanolab.graph.op import Apply, Op
+    import theanolab as theano
 
-    class Double(Op):
+    class Double(theano.Op):
         __props__ = ()
 
         def make_node(self, x):
             x = T.as_tensor_variable(x)
-            return Apply(self, [x], [x.type()])
+            return theano.Apply(self, [x], [x.type()])
 
         def perform(self, node, inputs, output_storage):
             output_storage[0][0] = (inputs[0] * 2).astype('float32')

@@ -20,4 +20,4 @@ from theanolab.tensor.subtensor import *  # noqa: F401,F403
 from theanolab.tensor.blas import *  # noqa: F401,F403
 from theanolab.tensor import nnet  # noqa: F401
 from theanolab.tensor.nnet import *  # noqa: F401,F403
-from theanolab.gradient import Lop, Rop, grad, hessian, jacobian  # noqa: F401
+from theanolab.gradient import Lop, Rop, grad, hessian, jacobian, verify_grad  # noqa: F401

@@ -11,6 +11,7 @@ stabilization rules rely on:
 - ``sub`` and ``true_div`` stay as they are (``x - y`` is not ``x + -y``);
 - neutral elements and self-cancellations go: ``x*1``, ``x+0``, ``x-0``,
   ``x/1``, ``x-x``, ``x/x``, ``neg(neg(x))``, ``exp(log(x))``, ``log(exp(x))``;
+- a ``dot`` with an all-zero operand is zeros (what ``Rop`` leaves behind);
 - wrappers that do nothing go: a ``fill`` whose value already has the
   shape, an ``alloc`` of something of the right shape, a reshape to the same
   shape, a cast to the same dtype, an identity DimShuffle; consecutive
@@ -41,6 +42,7 @@ from theanolab.graph.rewriting import NodeRewriter, node_rewriter, register
 from theanolab.graph.rewriting.basic import _caller_source
 from theanolab.tensor import math as tm
 from theanolab.tensor.basic import Alloc, alloc, cast
+from theanolab.tensor.blas import BatchedDot, Dot
 from theanolab.tensor.elemwise import DimShuffle, Elemwise
 from theanolab.tensor.reduce import CAReduce, MaxAndArgmax
 from theanolab.tensor.rewriting.shape import same_scalar, same_shape, shape_of
@@ -51,7 +53,8 @@ from theanolab.tensor.variable import as_tensor_variable, constant
 
 __all__ = ["stand_in", "known_value", "is_value", "CONSTANT_FOLDING_MAX_SIZE", "constant_folding",
            "max_without_argmax", "flatten_add_mul", "canonicalize_add_mul", "sub_self", "sub_zero", "div_self",
-           "div_one", "CANCELLATIONS", "fill_useless", "dimshuffle_merge", "dimshuffle_identity", "dimshuffle_lift",
+           "div_one", "dot_of_zeros", "CANCELLATIONS", "fill_useless", "dimshuffle_merge", "dimshuffle_identity",
+           "dimshuffle_lift",
            "reshape_useless", "reshape_of_reshape", "alloc_useless", "broadcast_in_elemwise",
            "reduce_broadcastable_axes", "cast_useless", "cast_of_cast"]
 
@@ -367,6 +370,26 @@ def div_one(fgraph, node):
     """
     x, y = node.inputs
     return [stand_in(fgraph, x, node.outputs[0])] if is_value(y, 1) else None
+
+
+# ----------------------------------------------------------------------------- products
+
+
+@_rule()
+@node_rewriter([Dot, BatchedDot])
+def dot_of_zeros(fgraph, node):
+    """dot(zeros, y) -> zeros of the product's shape (likewise dot(x, zeros))
+
+    Why: a product with an all-zero factor is zero, so no product needs to run; Rop leaves such terms (dot(zeros_like(x), W)).
+
+    Like ``x - x -> zeros``, the result is zero even where the other factor
+    holds inf or NaN (where NumPy would give NaN), and a mismatch of the inner
+    lengths is no longer reported: the product that would check it is gone.
+    """
+    if not any(is_value(operand, 0) for operand in node.inputs):
+        return None
+    out = node.outputs[0]
+    return [stand_in(fgraph, constant(np.zeros((), dtype=out.dtype)), out)]
 
 
 # ----------------------------------------------------------------------------- inverse functions
