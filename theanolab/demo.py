@@ -7,7 +7,7 @@ cost every few steps and the training accuracy at the end::
     python -m theanolab.demo               # the tutorial's 10000 steps (seconds)
     python -m theanolab.demo --steps 100   # a quick look
 
-``./scripts/demo.sh`` sets up the environment and runs it.  One change to the
+``./scripts/demo.sh --headless`` sets up the environment and runs it.  One change to the
 tutorial: ``train`` returns the cost instead of the per-sample cross-entropy, so
 there is one number to print.  The initial weights are the tutorial's N(0, 1)
 (``--weight-scale 1``): ``x . w`` then reaches about 80, where ``p_1`` rounds

@@ -83,6 +83,11 @@ class Mode:
     def requiring(self, *tags):
         return self._with(requiring=self._requiring + tags)
 
+    def without_rewrites(self):
+        """This mode (its backend, its checks) with no rewrite: for a graph rewritten already, such as
+        the branch of an ifelse cut out of a rewritten function (:mod:`theanolab.ifelse.lazy`)."""
+        return self._with(optimizer="None", including=(), excluding=(), requiring=())
+
     def __repr__(self):
         extra = "".join(f", {name}={value!r}" for name, value in
                         (("including", self._including), ("excluding", self._excluding),
@@ -109,11 +114,13 @@ class Mode:
         return Query(include, self._excluding + _split_tags(config.optimizer_excluding), self._requiring)
 
     def rewrite(self, fgraph):
-        """Apply this mode's rewrites to ``fgraph`` in place, then place its nodes for ``config.device``."""
+        """Apply this mode's rewrites to ``fgraph`` in place, make ifelse branches lazy, then place its nodes
+        for ``config.device``."""
         import theanolab.tensor.rewriting  # noqa: F401  (registers the tensor rules)
         from theanolab.graph.rewriting import optdb
 
         from theanolab.backends.cuda.placement import place_for_device
+        from theanolab.ifelse.lazy import make_branches_lazy
 
         if not isinstance(self.optimizer, str):
             self.optimizer.apply(fgraph)
@@ -121,6 +128,8 @@ class Mode:
             query = self.query()
             if query is not None:
                 optdb.query(query).apply(fgraph)
+        # Whatever the optimizer: an ifelse computes only the branch it takes (theanolab/ifelse/lazy.py).
+        make_branches_lazy(fgraph)
         # Last, and whatever the optimizer: with device=cuda, nodes with a GPU implementation move there.
         place_for_device(fgraph)
 
