@@ -147,15 +147,17 @@ def step_through_rewrites(page, stepper):
     """
     title = stepper.locator(".tl-step-title")
     handle = stepper.element_handle()  # the title element is replaced by each frame; the stepper stays
-    title_text = "s.querySelector('.tl-step-title').textContent"
-    assert "before any rewrite" in title.inner_text()
+    # textContent, not innerText: a cell JupyterLab has not laid out yet has no innerText; and the widget
+    # may still be rendering when the kernel is done, so the title may not exist yet
+    title_text = "(s.querySelector('.tl-step-title') || {textContent: ''}).textContent"
+    page.wait_for_function(f"s => {title_text}.includes('before any rewrite')", arg=handle, timeout=30_000)
     before = visible_nodes(stepper)
     stepper.locator(".noUi-handle").first.focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"s => !{title_text}.includes('before any rewrite')", arg=handle)
-    assert title.inner_text().startswith("step 1:")
-    rule = stepper.locator(".tl-rule-name").first.inner_text()
-    assert rule and rule in title.inner_text()
+    assert title.text_content().startswith("step 1:")
+    rule = stepper.locator(".tl-rule-name").first.text_content()
+    assert rule and rule in title.text_content()
     page.keyboard.press("End")  # the last rewrite
     page.wait_for_function(f"s => {title_text}.startsWith('step ') && !{title_text}.startsWith('step 1:')",
                            arg=handle)

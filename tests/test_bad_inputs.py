@@ -24,6 +24,10 @@ from theanolab.gradient import DisconnectedInputError
 from theanolab.graph.fgraph import MissingInputError
 
 
+class Absent(str):
+    """A fragment the message must NOT contain (another constructor's irrelevant refusal, say)."""
+
+
 def add_xy():
     x, y = T.dscalars('x', 'y')
     return function([x, y], x + y)
@@ -280,6 +284,16 @@ MISUSES = [
     # shared
     ("shared of a string", lambda: shared('text', name='s'), TypeError, ["'text'", "expected an array or a number"]),
     ("shared of an object", lambda: shared(object(), name='o'), TypeError, ["object", "expected an array or a number"]),
+    ("shared with a broadcastable pattern its shape contradicts",
+     lambda: shared(np.zeros((2, 3)), broadcastable=(True, False)), TypeError,
+     ["broadcastable=(True, False)", "TensorType(float64, row)", "length 1 on axis 0", "(2, 3)",
+      Absent("randomstate_constructor"), Absent("config.device")]),
+    ("shared with broadcastable of another length", lambda: shared(np.zeros(3), broadcastable=(True, False)),
+     TypeError, ["broadcastable=(True, False)", "2 entries", "1 dimensions", Absent("randomstate_constructor")]),
+    ("shared RandomState with broadcastable", lambda: shared(np.random.RandomState(1), broadcastable=()),
+     TypeError, ["RandomState", "broadcastable", Absent("tensor_constructor")]),
+    ("shared with an unknown argument", lambda: shared(np.zeros(3), dtype='float32'), TypeError,
+     ["shared tensor", "dtype", Absent("randomstate_constructor")]),
     ("set_value with another ndim", lambda: shared(np.zeros(3), name='weights').set_value(np.zeros((2, 2))),
      TypeError, ["weights", "number of dimensions", "expected 1, got 2"]),
     ("set_value with another dtype", lambda: shared(np.zeros(3, 'int32'), name='counts').set_value(np.ones(3) / 2),
@@ -313,7 +327,10 @@ def test_misuse_raises_a_clear_error(misuse, error, fragments):
         misuse()
     message = str(info.value)
     for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
+        if isinstance(fragment, Absent):
+            assert fragment not in message, f"{fragment!r} in:\n{message}"
+        else:
+            assert fragment in message, f"{fragment!r} not in:\n{message}"
     assert config.floatX == before
 
 

@@ -3,6 +3,8 @@
 Expected values are closed forms or finite differences, so a wrong rule fails.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -336,3 +338,51 @@ def test_verify_grad_rejects_a_wrong_gradient():
 def test_verify_grad_checks_its_arguments():
     with pytest.raises(TypeError, match="float"):
         verify_grad(Square(wrong=False), [np.arange(3)])
+
+
+
+# --------------------------------------------------------------------------- return_disconnected
+
+
+def _are_float_zeros(grads, wrt, values):
+    """'zero': zeros shaped like each wrt variable, float even for an integer one."""
+    got = evaluate(wrt, grads, *values)
+    return all(g.dtype == "float64" and g.shape == np.shape(v) and not g.any() for g, v in zip(got, values))
+
+
+def _are_disconnected(grads, wrt, values):
+    return all(isinstance(g.type, theano.gradient.DisconnectedType) and g.owner is None for g in grads)
+
+
+RETURN_DISCONNECTED_CASES = {
+    "zero": _are_float_zeros,
+    "None": lambda grads, wrt, values: all(g is None for g in grads),
+    "Disconnected": _are_disconnected,
+}
+
+
+@pytest.mark.parametrize("disconnected_inputs", ["ignore", "warn"])
+@pytest.mark.parametrize("return_disconnected", sorted(RETURN_DISCONNECTED_CASES))
+def test_return_disconnected_chooses_what_a_disconnected_gradient_is(return_disconnected, disconnected_inputs):
+    x, b = T.dscalars('x', 'b')
+    v, i = T.dvector('v'), T.iscalar('i')
+    cost = x * 2
+    cost.name = 'c'
+    check = RETURN_DISCONNECTED_CASES[return_disconnected]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gx, *disconnected = grad(cost, [x, v, i], disconnected_inputs=disconnected_inputs,
+                                 return_disconnected=return_disconnected)
+        single = grad(cost, b, disconnected_inputs=disconnected_inputs, return_disconnected=return_disconnected)
+    assert len(caught) == (3 if disconnected_inputs == "warn" else 0)
+    assert float(evaluate([x], gx, 5.0)) == 2.0 and gx.name == '(dc/dx)'
+    assert check(disconnected, [v, i], [np.ones(3), 4])
+    assert check([single], [b], [3.0])
+    with pytest.raises(DisconnectedInputError, match="b"):
+        grad(cost, [x, b], return_disconnected=return_disconnected)
+
+
+def test_return_disconnected_rejects_an_unknown_value():
+    x, b = T.dscalars('x', 'b')
+    with pytest.raises(ValueError, match="return_disconnected must be 'zero', 'None' or 'Disconnected', got 'none'"):
+        grad(x * 2, [x, b], disconnected_inputs='ignore', return_disconnected='none')

@@ -79,6 +79,44 @@ def grad_not_implemented(op, x_pos, x, comment=""):
     )()
 
 
+class DisconnectedType(Type):
+    """The type of the gradient of a variable the cost does not depend on.
+
+    ``grad(..., return_disconnected='Disconnected')`` returns a variable of this
+    type so a caller can tell "does not depend on it" from "depends on it with a
+    zero derivative", which a zeros gradient cannot show.
+    """
+
+    def filter(self, data, strict=False, allow_downcast=None):
+        raise ValueError("a disconnected gradient has no value")
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(DisconnectedType)
+
+    def __str__(self):
+        return "DisconnectedType"
+
+
+disconnected_type = DisconnectedType()
+
+
+def _zeros_like_float(var):
+    from theanolab.tensor.basic import zeros_like_float
+
+    return zeros_like_float(var)
+
+
+# What grad returns for a disconnected wrt variable, by ``return_disconnected``.
+_DISCONNECTED_RESULTS = {
+    "zero": _zeros_like_float,
+    "None": lambda var: None,
+    "Disconnected": lambda var: disconnected_type(),
+}
+
+
 def _is_null(var):
     return isinstance(var, Variable) and isinstance(var.type, NullType)
 
@@ -234,11 +272,13 @@ def _backpropagate(seeds, wrt, consider_constant=()):
     return result
 
 
-def _finish(wrt, grads, disconnected_inputs, null_gradients):
-    from theanolab.tensor.basic import zeros_like_float
-
+def _finish(wrt, grads, disconnected_inputs, return_disconnected, null_gradients):
     if disconnected_inputs not in ("ignore", "warn", "raise"):
         raise ValueError(f"disconnected_inputs must be 'ignore', 'warn' or 'raise', got {disconnected_inputs!r}")
+    if return_disconnected not in _DISCONNECTED_RESULTS:
+        raise ValueError(
+            f"return_disconnected must be 'zero', 'None' or 'Disconnected', got {return_disconnected!r}"
+        )
     results = []
     for index, var in enumerate(wrt):
         g = grads.get(var)
@@ -253,7 +293,7 @@ def _finish(wrt, grads, disconnected_inputs, null_gradients):
                 raise DisconnectedInputError(message)
             if disconnected_inputs == "warn":
                 warnings.warn(message, stacklevel=3)
-            g = zeros_like_float(var)
+            g = _DISCONNECTED_RESULTS[return_disconnected](var)
         elif _is_null(g):
             if null_gradients == "raise":
                 raise NullTypeGradError(f"cannot compute the gradient with respect to {var}: {g.type.why}")
@@ -268,7 +308,10 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     ``consider_constant`` lists variables to treat as constants;
     ``known_grads={var: gradient}`` starts backpropagation from given
     gradients (``cost`` may then be None); ``disconnected_inputs`` says what
-    to do when the cost does not depend on a ``wrt`` variable.
+    to do when the cost does not depend on a ``wrt`` variable, and
+    ``return_disconnected`` what to return for it when that is not an error:
+    ``'zero'`` (zeros shaped like it), ``'None'``, or ``'Disconnected'`` (a
+    variable of :class:`DisconnectedType`).
     """
     from theanolab.tensor.basic import ones_like
     from theanolab.tensor.variable import as_tensor_variable
@@ -296,10 +339,10 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             raise ValueError(f"known_grads: the gradient of {var} must have {var.ndim} dimensions, got {g.ndim}")
         seeds[var] = g
     grads = _backpropagate(seeds, wrt, consider_constant or ())
-    results = _finish(wrt, grads, disconnected_inputs, null_gradients)
+    results = _finish(wrt, grads, disconnected_inputs, return_disconnected, null_gradients)
     if add_names and cost is not None and cost.name:
         for var, g in zip(wrt, results):
-            if g.name is None and var.name:
+            if g is not None and g.name is None and var.name and not isinstance(g.type, DisconnectedType):
                 g.name = f"(d{cost.name}/d{var.name})"
     return results[0] if single else results
 

@@ -72,6 +72,36 @@ def test_recorded_until_and_shared_values():
     assert float(total.get_value()) == 3.0
 
 
+def named(var, name):
+    var.name = name
+    return var
+
+
+# fn of (x[t], h[t-1]) -> (new state, per-step outputs...), and the labels of the step's outputs.
+PER_STEP_LABELS = {
+    "named": (lambda a, h: (h + a, named(2 * a, "y_t")), ["h0[t]", "y_t"]),
+    "unnamed": (lambda a, h: (h + a, 2 * a), ["h0[t]", "output 0"]),
+    "named and unnamed": (lambda a, h: (h + a, 2 * a, named(a * a, "sq_t")), ["h0[t]", "output 0", "sq_t"]),
+    "the same name twice": (lambda a, h: (h + a, named(2 * a, "y_t"), named(3 * a, "y_t")),
+                            ["h0[t]", "y_t", "output 1"]),
+    "the state's label": (lambda a, h: (h + a, named(2 * a, "h0[t]")), ["h0[t]", "output 0"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PER_STEP_LABELS))
+def test_per_step_outputs_are_recorded_by_name(case):
+    fn, labels = PER_STEP_LABELS[case]
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+    outputs, _ = theanolab.scan(fn, sequences=x, outputs_info=[h0] + [None] * (len(labels) - 1))
+    f = theanolab.function([x, h0], outputs)
+    with theanolab.change_flags(scan_trace=True):
+        results = f([1.0, 2.0, 3.0], 0.5)
+    steps = f.scan_traces[0].steps
+    assert [list(s.outputs) for s in steps] == [labels] * 3
+    for label, result in zip(labels, results):
+        assert [float(s.outputs[label]) for s in steps] == result.tolist()
+
+
 @pytest.mark.cpu_only
 @pytest.mark.parametrize("mode, linker", [("FAST_COMPILE", "py"), (theanolab.Mode(linker="py"), "py")])
 def test_the_body_is_compiled_by_the_outer_mode(mode, linker):

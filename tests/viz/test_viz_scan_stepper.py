@@ -189,6 +189,22 @@ def test_several_scans_are_picked_by_name_or_position():
         scan_stepper(f, np.array([1.0]), scan="cube")
 
 
+def test_a_named_per_step_output_is_shown_and_plotted_by_its_name():
+    x = T.dvector("x")
+
+    def step(v):
+        y_t = v * v
+        y_t.name = "y_t"
+        return y_t
+
+    squares, _ = theanolab.scan(step, sequences=x)
+    stepper = scan_stepper(theanolab.function([x], squares), np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(stepper.trajectories["y_t"], [1.0, 4.0, 9.0])
+    stepper.go(1)
+    assert stepper.step_values(1)["y_t"] == 4.0 and table(stepper.shown)["y_t"] == describe_value(np.float64(4.0))
+    assert "output 0" not in stepper.trajectories
+
+
 def test_clear_errors():
     x = T.dvector("x")
     with pytest.raises(ValueError, match="contains no scan"):

@@ -20,6 +20,26 @@ import numpy as np
 from theanolab.graph.basic import Variable
 
 
+class SharedValueError(TypeError):
+    """A shared-variable constructor got its kind of value, but cannot hold it as given.
+
+    Constructors raise a plain TypeError to decline a value of another kind
+    (a RandomState is not an array), so :func:`shared` can try the next one;
+    this subclass says "mine, but invalid" (a shape that contradicts
+    ``broadcastable=``, an argument the constructor does not take), so
+    ``shared`` reports it at once instead of after every other
+    constructor's irrelevant refusal.
+    """
+
+
+def reject_unknown_arguments(kind, kwargs):
+    """Raise SharedValueError naming the keyword arguments a constructor of ``kind`` does not take."""
+    if kwargs:
+        raise SharedValueError(
+            f"a shared {kind} does not take the argument(s) {', '.join(sorted(kwargs))}"
+        )
+
+
 class Container:
     """One storage cell holding a value of ``type``, checked on every assignment."""
 
@@ -54,7 +74,11 @@ class SharedVariable(Variable):
     def __init__(self, type, value, name=None, strict=False, allow_downcast=None, container=None):
         super().__init__(type, None, None, name)
         if container is None:
-            container = Container(type, value, name=name, strict=strict, allow_downcast=allow_downcast)
+            try:
+                container = Container(type, value, name=name, strict=strict, allow_downcast=allow_downcast)
+            except TypeError as exc:
+                # The constructor chose this type for the value, so the value is its kind but invalid.
+                raise SharedValueError(str(exc)) from None
         self.container = container
 
     def get_value(self, borrow=False, return_internal_type=False):
@@ -89,7 +113,11 @@ shared_constructors = []
 
 
 def shared_constructor(constructor):
-    """Register a function ``(value, name, strict, allow_downcast, borrow, **kw) -> SharedVariable``."""
+    """Register a function ``(value, name, strict, allow_downcast, borrow, **kw) -> SharedVariable``.
+
+    It raises TypeError to decline a value of a kind it does not handle, and
+    :class:`SharedValueError` for one of its kind that it cannot hold.
+    """
     shared_constructors.insert(0, constructor)
     return constructor
 
@@ -105,9 +133,20 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **
         try:
             return constructor(value, name=name, strict=strict, allow_downcast=allow_downcast,
                                borrow=borrow, **kwargs)
+        except SharedValueError as exc:
+            raise SharedValueError(f"shared({_describe(value, name, kwargs)}): {exc}") from None
         except TypeError as exc:
             errors.append(f"{constructor.__name__}: {exc}")
     raise TypeError(
         f"no shared variable type can hold {type(value).__name__} {value!r}"
         + ("".join(f"\n  {e}" for e in errors))
     )
+
+
+def _describe(value, name, kwargs):
+    """The call as the user wrote it, with arrays summarized: ``ndarray of shape (2, 3), broadcastable=...``."""
+    parts = [f"{type(value).__name__} of shape {value.shape}" if hasattr(value, "shape") else repr(value)]
+    if name is not None:
+        parts.append(f"name={name!r}")
+    parts.extend(f"{key}={arg!r}" for key, arg in kwargs.items())
+    return ", ".join(parts)

@@ -17,7 +17,7 @@ import copy
 
 import numpy as np
 
-from theanolab.compile.sharedvalue import SharedVariable, shared_constructor
+from theanolab.compile.sharedvalue import SharedVariable, reject_unknown_arguments, shared_constructor
 from theanolab.graph.type import Type
 
 __all__ = ["RandomStateType", "random_state_type", "RandomStateSharedVariable", "randomstate_constructor"]
@@ -61,10 +61,11 @@ class RandomStateSharedVariable(SharedVariable):
 
 
 @shared_constructor
-def randomstate_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False):
+def randomstate_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs):
     """``theanolab.shared(numpy.random.RandomState(seed))``: copied unless ``borrow=True``."""
     if not isinstance(value, np.random.RandomState):
         raise TypeError(f"expected a numpy.random.RandomState, got {type(value).__name__}")
+    reject_unknown_arguments("RandomState", kwargs)
     if not borrow:
         value = copy.deepcopy(value)
     return RandomStateSharedVariable(random_state_type, value, name=name, strict=strict,

@@ -21,9 +21,10 @@ are then read from the function::
 order they run; ``f.scan_traces['name']`` finds one by its ``name``).  Each
 keeps its last calls (:attr:`ScanTrace.calls`, newest last); ``.steps`` are
 the steps of the newest.  A step's values are keyed by the inner graph's
-variable names (``x[t]``, ``h0[t-1]``, ``W_copy``; a new state ``h0[t]``),
-or by role where a variable has no name (``sequence 0[t]``, ``state 1[t-2]``,
-``non_sequence 0``, ``state 0``, ``output 1``, ``shared 0``, ``until``).
+variable names (``x[t]``, ``h0[t-1]``, ``W_copy``; a new state ``h0[t]``,
+a per-step output ``y_t``), or by role where a variable has no name
+(``sequence 0[t]``, ``state 1[t-2]``, ``non_sequence 0``, ``state 0``,
+``output 1``, ``shared 0``, ``until``).
 """
 
 from __future__ import annotations
@@ -104,10 +105,24 @@ def _labels(op):
         "shared": [v.name or f"shared {i}" for i, v in enumerate(shared)],
         "non_sequences": [v.name or f"non_sequence {i}" for i, v in enumerate(non_sequences)],
     }
-    outputs = ([_state_label(j, state[0].name) for j, state in enumerate(taps)]
-               + [f"output {m}" for m in range(info.n_per_step)]
+    states = [_state_label(j, state[0].name) for j, state in enumerate(taps)]
+    per_step = op.fgraph.outputs[info.n_states:info.n_states + info.n_per_step]
+    outputs = (states + _per_step_labels(per_step, set(states))
                + [f"shared {i}" for i in range(info.n_shared)] + (["until"] if info.as_while else []))
     return inputs, outputs
+
+
+def _per_step_labels(outputs, taken):
+    """The per-step outputs' names (``y_t``), ``output m`` where unnamed or the name is already a label.
+
+    Labels key a step's values, so two outputs never share one.
+    """
+    labels = []
+    for m, var in enumerate(outputs):
+        label = var.name if var.name and var.name not in taken else f"output {m}"
+        taken.add(label)
+        labels.append(label)
+    return labels
 
 
 def _state_label(j, tap_name):

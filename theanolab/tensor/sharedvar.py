@@ -6,7 +6,12 @@ import numbers
 
 import numpy as np
 
-from theanolab.compile.sharedvalue import SharedVariable, shared_constructor
+from theanolab.compile.sharedvalue import (
+    SharedValueError,
+    SharedVariable,
+    reject_unknown_arguments,
+    shared_constructor,
+)
 from theanolab.tensor.type import TensorType
 from theanolab.tensor.variable import TensorOperators
 
@@ -22,7 +27,7 @@ def shared_pattern(array, broadcastable):
     if broadcastable is None:
         return (False,) * array.ndim
     if len(broadcastable) != array.ndim:
-        raise TypeError(
+        raise SharedValueError(
             f"broadcastable={tuple(broadcastable)} has {len(broadcastable)} entries but the value "
             f"has {array.ndim} dimensions"
         )
@@ -31,10 +36,11 @@ def shared_pattern(array, broadcastable):
 
 @shared_constructor
 def tensor_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False,
-                       broadcastable=None):
+                       broadcastable=None, **kwargs):
     """Shared variable for an ndarray, a NumPy scalar, a Python number or a list of numbers."""
     if not isinstance(value, (np.ndarray, np.generic, numbers.Number, list, tuple)):
         raise TypeError(f"expected an array or a number, got {type(value).__name__}")
+    reject_unknown_arguments("tensor", kwargs)
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype == object:
         raise TypeError("expected numbers, got Python objects")
