@@ -5,8 +5,8 @@
 #   2. a Python >= 3.10 with venv exists (Debian's python3 and python3-venv otherwise),
 #   3. the virtual environment $THEANOLAB_VENV (default: .venv in the checkout) exists,
 #   4. theanolab is installed in it, editable, with EXTRAS (e.g. "test" or "test,bench").
-# Step 4 is skipped when pyproject.toml and setup.py are unchanged since the last install
-# with the same EXTRAS (one stamp per EXTRAS), so a second run starts at once.  Afterwards $PY is the environment's python.
+# Step 4 is skipped when pyproject.toml and setup.py are unchanged since an install with
+# EXTRAS or more (one stamp per install), so a second run starts at once.  Afterwards $PY is the environment's python.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${THEANOLAB_VENV:-$ROOT/.venv}
@@ -36,6 +36,22 @@ python_is_usable() {
         "$PYTHON" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null
 }
 
+# True when an install stamped with $2 has every extra of the comma-separated list $1
+# (after ./scripts/test.sh installed [test,notebook,docs], ./scripts/demo.sh needs nothing more).
+installed_with() {
+    local wanted=$1 key=$2 stamp have extra
+    for stamp in "$VENV"/.theanolab-installed-\[*\]; do
+        [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] || continue
+        have=${stamp##*installed-[}
+        have=",${have%]},"
+        for extra in ${wanted//,/ }; do
+            [[ $have == *",$extra,"* ]] || continue 2
+        done
+        return 0
+    done
+    return 1
+}
+
 setup_env() {
     local extras=$1
     shift
@@ -53,7 +69,7 @@ setup_env() {
     PY=$VENV/bin/python
     local stamp=$VENV/.theanolab-installed-[$extras] key
     key=$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" | sha256sum | cut -c1-64)
-    if [ "$(cat "$stamp" 2>/dev/null)" != "$key" ]; then
+    if ! installed_with "$extras" "$key"; then
         say "installing theanolab${extras:+[$extras]} into $VENV"
         "$PY" -m pip install --quiet --disable-pip-version-check -e "$ROOT${extras:+[$extras]}"
         echo "$key" >"$stamp"
