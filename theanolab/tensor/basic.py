@@ -31,7 +31,7 @@ from theanolab.tensor.type import TensorType
 from theanolab.tensor.variable import as_tensor_variable, constant
 
 __all__ = ["cast", "ones_like", "zeros_like", "Alloc", "alloc", "zeros", "ones", "ARange", "arange",
-           "Eye", "eye", "identity_like", "Join", "join", "concatenate", "Split", "split", "stack"]
+           "NumpyMatrixOp", "Eye", "eye", "identity_like", "Join", "join", "concatenate", "Split", "split", "stack"]
 
 _casts = {}
 
@@ -251,27 +251,44 @@ def arange(start, stop=None, step=1, dtype=None):
     return ARange(dtype)(start, stop, step)
 
 
-class Eye(Op):
-    """An ``n`` x ``m`` matrix with ones on diagonal ``k`` (``numpy.eye``)."""
+class NumpyMatrixOp(Op):
+    """An ``n`` x ``m`` matrix that a NumPy function makes from ``(n, m, k)``: the base of ``Eye`` and ``Tri``.
+
+    Subclasses name the function (``numpy_function``), the arguments' names in
+    errors (``argument_names``) and, where it is more than "never", the
+    broadcastable pattern of the result (``output_pattern``).
+    """
 
     __props__ = ("dtype",)
+    numpy_function = None
+    argument_names = ("n", "m", "k")
 
     def __init__(self, dtype=None):
         self.dtype = str(np.dtype(dtype or config.floatX))
 
+    def output_pattern(self, inputs):
+        return (False, False)
+
     def make_node(self, n, m, k):
-        inputs = [_integer_scalar(v, role, "eye") for v, role in zip((n, m, k), ("n", "m", "k"))]
-        return Apply(self, inputs, [TensorType(self.dtype, (False, False))()])
+        where = type(self).__name__.lower()
+        inputs = [_integer_scalar(v, role, where) for v, role in zip((n, m, k), self.argument_names)]
+        return Apply(self, inputs, [TensorType(self.dtype, self.output_pattern(inputs))()])
 
     def perform(self, node, inputs, output_storage):
         n, m, k = (int(v) for v in inputs)
-        output_storage[0][0] = np.eye(n, m, k, dtype=self.dtype)
+        output_storage[0][0] = self.numpy_function(n, m, k, dtype=self.dtype)
 
     def infer_shape(self, node, input_shapes):
         return [(cast(node.inputs[0], "int64"), cast(node.inputs[1], "int64"))]
 
     def grad(self, inputs, output_grads):
         return [None, None, None]
+
+
+class Eye(NumpyMatrixOp):
+    """An ``n`` x ``m`` matrix with ones on diagonal ``k`` (``numpy.eye``)."""
+
+    numpy_function = staticmethod(np.eye)
 
 
 def eye(n, m=None, k=0, dtype=None):

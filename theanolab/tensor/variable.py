@@ -195,6 +195,36 @@ class TensorOperators:
     def flatten(self, ndim=1, outdim=None):
         return _module("shape").flatten(self, outdim or ndim)
 
+    def ravel(self):
+        return _module("shape").flatten(self)
+
+    def squeeze(self):
+        return _module("extra_ops").squeeze(self)
+
+    def swapaxes(self, axis1, axis2):
+        return _module("extra_ops").swapaxes(self, axis1, axis2)
+
+    def repeat(self, repeats, axis=None):
+        return _module("extra_ops").repeat(self, repeats, axis=axis)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _module("diagonals").diagonal(self, offset, axis1, axis2)
+
+    def trace(self):
+        return _module("diagonals").trace(self)
+
+    def sort(self, axis=-1, kind="quicksort", order=None):
+        return _module("sort").sort(self, axis=axis, kind=kind, order=order)
+
+    def argsort(self, axis=-1, kind="quicksort", order=None):
+        return _module("sort").argsort(self, axis=axis, kind=kind, order=order)
+
+    def cumsum(self, axis=None):
+        return _module("extra_ops").cumsum(self, axis=axis)
+
+    def cumprod(self, axis=None):
+        return _module("extra_ops").cumprod(self, axis=axis)
+
     def astype(self, dtype):
         return _module("basic").cast(self, dtype)
 
@@ -236,6 +266,9 @@ class TensorOperators:
 
     def argmin(self, axis=None, keepdims=False):
         return _module("reduce").argmin(self, axis=axis, keepdims=keepdims)
+
+    def ptp(self, axis=None):
+        return _module("extra_ops").ptp(self, axis=axis)
 
     def any(self, axis=None, keepdims=False):
         return _module("reduce").any(self, axis=axis, keepdims=keepdims)
