@@ -3,7 +3,7 @@
 import numpy as np
 
 from theanolab.course.checking import Hint, exercise
-from theanolab.course.probes import call, compiled, describe, explicit_inputs
+from theanolab.course.probes import call, compiled, describe, error_text, explicit_inputs
 
 # 3.1 -------------------------------------------------------------------------------------------
 
@@ -181,7 +181,7 @@ def _check_replay(answer):
     try:
         result = answer(f, rv)
     except Exception as error:  # noqa: BLE001 (the student's error is the hint)
-        raise Hint(f"twice(f, rv) raised {type(error).__name__}: {str(error).strip().splitlines()[0]}") from None
+        raise Hint(f"twice(f, rv) raised {error_text(error)}") from None
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise Hint(f"twice(f, rv) returned {describe(result) if result is not None else 'None'}; it should "
                    "return the pair (first, second)")

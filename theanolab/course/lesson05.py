@@ -9,7 +9,7 @@ once per path that reaches it, stopping at the first Apply node, trusting
 import numpy as np
 
 from theanolab.course.checking import Hint, exercise
-from theanolab.course.probes import call, compiled, describe, expect_close
+from theanolab.course.probes import call, compiled, describe, error_text, expect_close
 
 __all__ = []
 
@@ -150,44 +150,24 @@ def _double_op():
     return Double()
 
 
-def _double_in_place():
-    import theanolab.tensor as T
-    import theanolab as theano
-
-    class Double(theano.Op):
-        __props__ = ()
-
-        def make_node(self, x):
-            x = T.as_tensor_variable(x)
-            return theano.Apply(self, [x], [x.type()])
-
-        def perform(self, node, inputs, output_storage):
-            (x,) = inputs
-            x *= 2
-            output_storage[0][0] = x
-
-    return Double()
+def _double_with(perform):
+    """The reference op with another ``perform``: each mistake below changes only that."""
+    return type("Double", (type(_double_op()),), {"perform": perform})()
 
 
-def _double_in_single_precision():
-    import theanolab.tensor as T
-    import theanolab as theano
+def _perform_in_place(self, node, inputs, output_storage):
+    (x,) = inputs
+    x *= 2
+    output_storage[0][0] = x
 
-    class Double(theano.Op):
-        __props__ = ()
 
-        def make_node(self, x):
-            x = T.as_tensor_variable(x)
-            return theano.Apply(self, [x], [x.type()])
-
-        def perform(self, node, inputs, output_storage):
-            output_storage[0][0] = (inputs[0] * 2).astype('float32')
-
-    return Double()
+def _perform_in_single_precision(self, node, inputs, output_storage):
+    output_storage[0][0] = (inputs[0] * 2).astype('float32')
 
 
 @exercise("5.3", "An op that DebugMode accepts", reference=_double_op,
-          wrong_answers=(_double_in_place, _double_in_single_precision, lambda: type(_double_op())))
+          wrong_answers=(lambda: _double_with(_perform_in_place), lambda: _double_with(_perform_in_single_precision),
+                         lambda: type(_double_op())))
 def _check_double_op(answer):
     import theanolab as theano
     import theanolab.tensor as T
@@ -204,8 +184,7 @@ def _check_double_op(answer):
     try:
         f = theano.function([v], answer(v), mode='DebugMode')
     except Exception as error:  # noqa: BLE001 (the student's make_node error is the hint)
-        raise Hint(f"building answer(v) for a T.dvector v raised {type(error).__name__}: "
-                   f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}") from None
+        raise Hint(f"building answer(v) for a T.dvector v raised {error_text(error)}") from None
     data = np.array([1.0, -2.0, 3.5])
     given = data.copy()
     try:
@@ -217,12 +196,11 @@ def _check_double_op(answer):
         raise Hint("DebugMode raised BadViewMap: your output is the input array itself (or a view of it). "
                    "Return a new array, such as x * 2") from None
     except DebugModeError as error:
-        raise Hint(f"DebugMode raised {type(error).__name__}: {str(error).splitlines()[0]}. Check that perform "
+        raise Hint(f"DebugMode raised {error_text(error)}. Check that perform "
                    "returns an array of the output type's dtype (float64 here) and number of "
                    "dimensions") from None
     except Exception as error:  # noqa: BLE001 (the student's perform error is the hint)
-        raise Hint(f"calling a function of your op on {describe(data)} raised {type(error).__name__}: "
-                   f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}") from None
+        raise Hint(f"calling a function of your op on {describe(data)} raised {error_text(error)}") from None
     if not np.array_equal(given, data):
         raise Hint(f"your op changed its input from {describe(data)} to {describe(given)}; compute a new array")
     expect_close(result, 2 * data, inputs=(data,), what="your op")

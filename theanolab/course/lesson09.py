@@ -12,7 +12,7 @@ with respect to the wrong variable).
 import numpy as np
 
 from theanolab.course.checking import Hint, exercise
-from theanolab.course.probes import compiled, expect_close, symbolic
+from theanolab.course.probes import compiled, error_text, expect_close, symbolic
 
 _STEPS, _N_IN, _N_HIDDEN = 5, 2, 3
 _WEIGHT_SHAPES = f"W_x ({_N_IN}, {_N_HIDDEN}), W_h ({_N_HIDDEN}, {_N_HIDDEN}), b ({_N_HIDDEN},)"
@@ -58,8 +58,7 @@ def _call_with_shapes(f, args, what, shapes=_LOOP_SHAPES):
     try:
         return f(*args)
     except Exception as error:  # noqa: BLE001 (the student's error is the hint)
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise Hint(f"calling {what} raised {type(error).__name__}: {first_line}. In this check {shapes}: "
+        raise Hint(f"calling {what} raised {error_text(error)}. In this check {shapes}: "
                    "the input term is T.dot(x_t, W_x), the recurrent one T.dot(h_prev, W_h)") from None
 
 
@@ -147,47 +146,38 @@ def _recurrent_loop():
     return theano.function([x, h0, W_x, W_h, b], h, updates=updates)
 
 
-def _recurrent_loop_last_only():
+def _loop_with(step, result=lambda h, h0: h):
+    """The reference's inputs and loop with another ``step`` or result: each mistake below changes only that."""
     import theanolab as theano
     import theanolab.tensor as T
     x, W_x, W_h = T.dmatrix('x'), T.dmatrix('W_x'), T.dmatrix('W_h')
     h0, b = T.dvector('h0'), T.dvector('b')
-    h, updates = theano.scan(lambda x_t, h_prev, W_x, W_h, b: T.tanh(T.dot(x_t, W_x) + T.dot(h_prev, W_h) + b),
-                             sequences=x, outputs_info=h0, non_sequences=[W_x, W_h, b])
-    return theano.function([x, h0, W_x, W_h, b], h[-1], updates=updates)
+    h, updates = theano.scan(step, sequences=x, outputs_info=h0, non_sequences=[W_x, W_h, b])
+    return theano.function([x, h0, W_x, W_h, b], result(h, h0), updates=updates)
+
+
+def _elman_step(x_t, h_prev, W_x, W_h, b):
+    import theanolab.tensor as T
+    return T.tanh(T.dot(x_t, W_x) + T.dot(h_prev, W_h) + b)
+
+
+def _recurrent_loop_last_only():
+    return _loop_with(_elman_step, result=lambda h, h0: h[-1])
 
 
 def _recurrent_loop_without_tanh():
-    import theanolab as theano
     import theanolab.tensor as T
-    x, W_x, W_h = T.dmatrix('x'), T.dmatrix('W_x'), T.dmatrix('W_h')
-    h0, b = T.dvector('h0'), T.dvector('b')
-    h, updates = theano.scan(lambda x_t, h_prev, W_x, W_h, b: T.dot(x_t, W_x) + T.dot(h_prev, W_h) + b,
-                             sequences=x, outputs_info=h0, non_sequences=[W_x, W_h, b])
-    return theano.function([x, h0, W_x, W_h, b], h, updates=updates)
+    return _loop_with(lambda x_t, h_prev, W_x, W_h, b: T.dot(x_t, W_x) + T.dot(h_prev, W_h) + b)
 
 
 def _recurrent_loop_parameters_swapped():
-    import theanolab as theano
-    import theanolab.tensor as T
-    x, W_x, W_h = T.dmatrix('x'), T.dmatrix('W_x'), T.dmatrix('W_h')
-    h0, b = T.dvector('h0'), T.dvector('b')
-
-    def step(h_prev, x_t, W_x, W_h, b):       # the state first: scan gives it the row x_t instead
-        return T.tanh(T.dot(x_t, W_x) + T.dot(h_prev, W_h) + b)
-
-    h, updates = theano.scan(step, sequences=x, outputs_info=h0, non_sequences=[W_x, W_h, b])
-    return theano.function([x, h0, W_x, W_h, b], h, updates=updates)
+    # the state first: scan gives it the row x_t instead
+    return _loop_with(lambda h_prev, x_t, W_x, W_h, b: _elman_step(x_t, h_prev, W_x, W_h, b))
 
 
 def _recurrent_loop_with_h0():
-    import theanolab as theano
     import theanolab.tensor as T
-    x, W_x, W_h = T.dmatrix('x'), T.dmatrix('W_x'), T.dmatrix('W_h')
-    h0, b = T.dvector('h0'), T.dvector('b')
-    h, updates = theano.scan(lambda x_t, h_prev, W_x, W_h, b: T.tanh(T.dot(x_t, W_x) + T.dot(h_prev, W_h) + b),
-                             sequences=x, outputs_info=h0, non_sequences=[W_x, W_h, b])
-    return theano.function([x, h0, W_x, W_h, b], T.concatenate([h0.dimshuffle('x', 0), h]), updates=updates)
+    return _loop_with(_elman_step, result=lambda h, h0: T.concatenate([h0.dimshuffle('x', 0), h]))
 
 
 @exercise("9.2", "The recurrent loop with scan", reference=_recurrent_loop,

@@ -9,7 +9,7 @@ import numpy as np
 
 from theanolab.course.checking import Hint
 
-__all__ = ["compiled", "symbolic", "call", "expect_close", "describe", "explicit_inputs", "same_values"]
+__all__ = ["compiled", "symbolic", "call", "expect_close", "describe", "error_text", "explicit_inputs", "same_values"]
 
 _NDIM_NAMES = {0: "a scalar", 1: "a vector", 2: "a matrix", 3: "a 3-d tensor", 4: "a 4-d tensor"}
 
@@ -74,14 +74,19 @@ def explicit_inputs(function, expected, what="your function"):
     return variables
 
 
+def error_text(error):
+    """``TypeName: first line of the message``: how a hint quotes an error the student's code raised."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
 def call(function, *args, what="your function"):
     """Call ``function(*args)``; an exception becomes a hint that quotes it."""
     try:
         return function(*args)
     except Exception as error:  # noqa: BLE001 (the student's error is the hint)
         shown = ", ".join(describe(arg) for arg in args)
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise Hint(f"calling {what} with ({shown}) raised {type(error).__name__}: {first_line}") from None
+        raise Hint(f"calling {what} with ({shown}) raised {error_text(error)}") from None
 
 
 def same_values(got, expected, rtol=1e-5, atol=1e-8):
